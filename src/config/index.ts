@@ -1,0 +1,1 @@
+export { parseConfig, redactUrl, type Config, type ConfigInput } from './config.js';

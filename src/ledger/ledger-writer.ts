@@ -1,0 +1,198 @@
+/**
+ * Group commit. Callers hand the writer a transaction body; bodies that arrive while a commit is
+ * in flight are run back to back inside ONE database transaction, each in its own savepoint
+ * (opened lazily, so a body that only appends records costs no round trip), then their records
+ * are sequenced and the transaction commits once — one fsync for many callers. A body that throws
+ * is rolled back alone; if sequencing or the commit fails, every body in the batch fails with
+ * LEDGER_APPEND_FAILED and nothing is written (fail closed: no record, no change).
+ *
+ * Bodies must be short and touch only the database: they run one after another.
+ */
+import { canonicalize } from '../core/canonical-json.js';
+import { decodeBase64Strict, bytesEqual } from '../core/bytes.js';
+import { CustosError } from '../core/errors.js';
+import { validateDraft, type RecordDraft } from './record.js';
+import { assertNoSecrets, commit as commitValue } from './secrets.js';
+import { sequence, type AppendedRecord } from './sequencer.js';
+import type { Row, Sql, SqlParam, WriteConnection } from '../store/sql.js';
+
+export interface LedgerTx extends Sql {
+  /** Queues a record; it is written, with its index, when the transaction commits. */
+  append(draft: RecordDraft): Promise<void>;
+  /** Stores personal data in the vault and returns the salted commitment to put in a record. */
+  commitPersonalData(value: string): Promise<string>;
+}
+
+export interface Committed<T> {
+  readonly value: T;
+  readonly records: readonly AppendedRecord[];
+}
+
+interface Unit {
+  readonly fn: (tx: LedgerTx) => Promise<unknown>;
+  readonly resolve: (c: Committed<unknown>) => void;
+  readonly reject: (e: unknown) => void;
+  value?: unknown;
+  drafts: RecordDraft[];
+  failed?: unknown;
+}
+
+export interface LedgerWriterDeps {
+  readonly conn: WriteConnection;
+  readonly now: () => Date;
+  readonly maxBatch?: number;
+}
+
+export class LedgerWriter {
+  private readonly queue: Unit[] = [];
+  private draining: Promise<void> | undefined;
+  private readonly maxBatch: number;
+
+  constructor(private readonly deps: LedgerWriterDeps) {
+    this.maxBatch = deps.maxBatch ?? 4096;
+  }
+
+  transact<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<Committed<T>> {
+    return new Promise<Committed<T>>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (c: Committed<unknown>) => void, reject, drafts: [] });
+      this.draining ??= this.drain();
+    });
+  }
+
+  async append(draft: RecordDraft): Promise<AppendedRecord> {
+    const { records } = await this.transact((tx) => tx.append(draft));
+    return records[0]!;
+  }
+
+  /** Resolves when every queued transaction has settled. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Let callers that are arriving in the same tick join the first batch.
+      await new Promise<void>((r) => setImmediate(r));
+      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+    } finally {
+      // Synchronously after the last emptiness check: a caller queued later starts a new drain.
+      this.draining = undefined;
+    }
+  }
+
+  private async runBatch(batch: Unit[]): Promise<void> {
+    const { conn, now } = this.deps;
+    let appended: AppendedRecord[];
+    try {
+      await conn.begin();
+      for (const [i, unit] of batch.entries()) await this.runUnit(unit, `u${i}`);
+      const ok = batch.filter((u) => u.failed === undefined);
+      const drafts = ok.flatMap((u) => u.drafts);
+      appended = drafts.length > 0 ? await sequence(conn, drafts, now) : [];
+      await conn.commit();
+    } catch (cause) {
+      await conn.rollback().catch(() => undefined);
+      const error = new CustosError('LEDGER_APPEND_FAILED', 'the ledger could not record the change; nothing was written', {
+        cause,
+        retryable: true,
+      });
+      for (const unit of batch) unit.reject(unit.failed ?? error);
+      return;
+    }
+    let next = 0;
+    for (const unit of batch) {
+      if (unit.failed !== undefined) {
+        unit.reject(unit.failed);
+        continue;
+      }
+      const records = appended.slice(next, next + unit.drafts.length);
+      next += unit.drafts.length;
+      unit.resolve({ value: unit.value, records });
+    }
+  }
+
+  private async runUnit(unit: Unit, savepoint: string): Promise<void> {
+    const tx = new UnitTx(this.deps.conn, savepoint, this.deps.now, unit.drafts);
+    try {
+      unit.value = await unit.fn(tx);
+      tx.close();
+      if (tx.opened) await this.deps.conn.release(savepoint);
+    } catch (e) {
+      tx.close();
+      unit.failed = e;
+      unit.drafts.length = 0;
+      if (tx.opened) await this.deps.conn.rollbackTo(savepoint);
+    }
+  }
+}
+
+class UnitTx implements LedgerTx {
+  readonly dialect;
+  opened = false;
+  private closed = false;
+
+  constructor(
+    private readonly conn: WriteConnection,
+    private readonly savepoint: string,
+    private readonly now: () => Date,
+    private readonly drafts: RecordDraft[],
+  ) {
+    this.dialect = conn.dialect;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async open(): Promise<void> {
+    if (this.closed) throw new TypeError('transaction used after its body returned');
+    if (!this.opened) {
+      this.opened = true;
+      await this.conn.savepoint(this.savepoint);
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+    await this.open();
+    return this.conn.query<T>(sql, params);
+  }
+
+  async run(sql: string, params?: readonly SqlParam[]): Promise<number> {
+    await this.open();
+    return this.conn.run(sql, params);
+  }
+
+  async append(draft: RecordDraft): Promise<void> {
+    if (this.closed) throw new TypeError('transaction used after its body returned');
+    validateDraft(draft);
+    assertNoSecrets(draft.payload);
+    canonicalize(draft); // fail now, in this body, rather than in the shared commit
+    for (const ref of draft.refs ?? []) await this.checkRef(ref.index, ref.leafHash);
+    this.drafts.push(draft);
+  }
+
+  async commitPersonalData(value: string): Promise<string> {
+    const { commitment, salt } = commitValue(value);
+    await this.run('INSERT INTO pii_vault (commitment, salt, value, created_at) VALUES (?, ?, ?, ?)', [
+      commitment,
+      salt,
+      value,
+      this.now().toISOString(),
+    ]);
+    return commitment;
+  }
+
+  private async checkRef(index: number, leafHash: string): Promise<void> {
+    const rows = await this.conn.query<{ hash: Uint8Array }>(
+      'SELECT hash FROM ledger_nodes WHERE level = 0 AND idx = ?',
+      [index],
+    );
+    const stored = rows[0]?.hash;
+    const given = decodeBase64Strict(leafHash);
+    if (stored === undefined || given === undefined || !bytesEqual(stored, given)) {
+      throw new CustosError('RECORD_REF_INVALID', `ref to record ${index} does not match the ledger`, {
+        details: { index },
+      });
+    }
+  }
+}

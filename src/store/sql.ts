@@ -1,0 +1,47 @@
+/**
+ * The storage seam: one schema, one set of migrations, two dialects (SQLite and PostgreSQL).
+ * SQL is written once with `?` placeholders; the PostgreSQL dialect numbers them.
+ * Integers come back as JS numbers (ledger indexes stay below 2^53); bytes as Buffers.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export type SqlParam = string | number | bigint | boolean | null | Uint8Array;
+export type Row = Record<string, unknown>;
+
+export interface Sql {
+  readonly dialect: Dialect;
+  query<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Executes a statement, returning the number of rows it changed. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+}
+
+/**
+ * The single connection through which all writes of this process go. A transaction is opened and
+ * closed explicitly so that the ledger can group-commit many callers' work into one durable commit.
+ */
+export interface WriteConnection extends Sql {
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  savepoint(name: string): Promise<void>;
+  release(name: string): Promise<void>;
+  rollbackTo(name: string): Promise<void>;
+  /**
+   * Serialises ledger sequencing across every process sharing the database until the current
+   * transaction ends (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock the
+   * transaction already holds).
+   */
+  lockLedger(): Promise<void>;
+  /** Inserts many rows in few round trips. */
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void>;
+}
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** For reads outside the write transaction (never sees uncommitted work). */
+  readonly read: Sql;
+  readonly write: WriteConnection;
+  /** A human-readable description without secrets. */
+  readonly description: string;
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+/**
+ * Embedded default: SQLite through better-sqlite3 in WAL mode with synchronous=FULL, so a
+ * committed ledger append survives power loss. One write connection (all writes of the process
+ * go through it, group-committed by the ledger) and one read connection that never sees
+ * uncommitted work.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CustosError } from '../core/errors.js';
+import type { Row, Sql, SqlParam, Store, WriteConnection } from './sql.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+class SqliteSql implements Sql {
+  readonly dialect = 'sqlite' as const;
+  private readonly cache = new Map<string, Statement>();
+
+  constructor(protected readonly db: Database.Database) {}
+
+  protected prepare(sql: string): Statement {
+    let stmt = this.cache.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return Promise.resolve(this.prepare(sql).all(...params.map(toSqlite)) as T[]);
+  }
+
+  run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const stmt = this.prepare(sql);
+    if (stmt.reader) return Promise.resolve(stmt.all(...params.map(toSqlite)).length);
+    return Promise.resolve(stmt.run(...params.map(toSqlite)).changes);
+  }
+}
+
+class SqliteWriteConnection extends SqliteSql implements WriteConnection {
+  begin(): Promise<void> {
+    // IMMEDIATE takes the write lock now, so a transaction never fails later on lock upgrade.
+    this.db.exec('BEGIN IMMEDIATE');
+    return Promise.resolve();
+  }
+  commit(): Promise<void> {
+    this.db.exec('COMMIT');
+    return Promise.resolve();
+  }
+  rollback(): Promise<void> {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    return Promise.resolve();
+  }
+  savepoint(name: string): Promise<void> {
+    this.db.exec(`SAVEPOINT ${name}`);
+    return Promise.resolve();
+  }
+  release(name: string): Promise<void> {
+    this.db.exec(`RELEASE ${name}`);
+    return Promise.resolve();
+  }
+  rollbackTo(name: string): Promise<void> {
+    this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+    return Promise.resolve();
+  }
+  lockLedger(): Promise<void> {
+    // BEGIN IMMEDIATE already holds SQLite's single write lock.
+    return Promise.resolve();
+  }
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void> {
+    const stmt = this.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    for (const row of rows) stmt.run(...row.map(toSqlite));
+    return Promise.resolve();
+  }
+}
+
+function toSqlite(value: SqlParam): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return value;
+}
+
+export function openSqliteStore(dataDir: string): Store {
+  const file = path.join(dataDir, 'custos.db');
+  let writer: Database.Database;
+  let reader: Database.Database;
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    // FULL: every commit fsyncs the WAL. An audit log must survive power loss.
+    writer.pragma('synchronous = FULL');
+    writer.pragma('busy_timeout = 10000');
+    writer.pragma('foreign_keys = ON');
+    reader = new Database(file);
+    reader.pragma('busy_timeout = 10000');
+  } catch (cause) {
+    throw new CustosError('STORE_UNAVAILABLE', `cannot open SQLite store at ${file}`, { cause });
+  }
+  return {
+    dialect: 'sqlite',
+    read: new SqliteSql(reader),
+    write: new SqliteWriteConnection(writer),
+    description: `sqlite:${file}`,
+    close: () => {
+      reader.close();
+      writer.close();
+      return Promise.resolve();
+    },
+  };
+}
