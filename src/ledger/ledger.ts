@@ -167,4 +167,36 @@ export class Ledger {
       await tx.run('UPDATE ledger_checkpoints SET note = ? WHERE size = ?', [addCosignatures(note, lines), size]);
     });
   }
+
+  /**
+   * Retention: deletes record bytes below `below` and every tree node no later proof can need
+   * (a node is kept while its parent's range reaches `below` or beyond), recording the pruning in
+   * the ledger. Inclusion proofs for records >= below and consistency proofs from sizes >= below
+   * stay valid; checkpoints stay verifiable.
+   */
+  async prune(below: number, actor: Actor): Promise<AppendedRecord> {
+    const { records } = await this.transact(async (tx) => {
+      const [head] = await tx.query<{ size: number; pruned_below: number }>(
+        'SELECT size, pruned_below FROM ledger_head WHERE id = 1',
+      );
+      if (head === undefined) throw new CustosError('NOT_INITIALISED', 'the ledger has not been created');
+      if (!Number.isSafeInteger(below) || below <= head.pruned_below || below > head.size) {
+        throw new CustosError('INPUT_INVALID', `prune point must be in (${head.pruned_below}, ${head.size}]`);
+      }
+      await tx.run('DELETE FROM ledger_records WHERE idx < ?', [below]);
+      for (let level = 0; 2 ** (level + 1) <= below; level++) {
+        const keepFrom = 2 * Math.floor(below / 2 ** (level + 1));
+        await tx.run('DELETE FROM ledger_nodes WHERE level = ? AND idx < ?', [level, keepFrom]);
+      }
+      await tx.run('UPDATE ledger_head SET pruned_below = ? WHERE id = 1', [below]);
+      await tx.append({
+        type: 'ledger.pruned',
+        correlationId: 'ledger',
+        actor,
+        subject: { kind: 'ledger', id: 'records' },
+        payload: { below, previous: head.pruned_below },
+      });
+    });
+    return records[0]!;
+  }
 }

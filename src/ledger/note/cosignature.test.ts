@@ -4,13 +4,8 @@ import type { ErrorCode } from '../../core/errors.js';
 import { decodeBase64Strict, encodeBase64 } from '../../core/bytes.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { addCosignatures, cosign, verifyCosignature } from './cosignature.js';
-import {
-  computeKeyId,
-  cosignatureMessage,
-  generateNoteKey,
-  parseSignerKey,
-  parseVerifierKey,
-} from './keys.js';
+import { computeKeyId, cosignatureMessage, parseVerifierKey } from './keys.js';
+import { generateNoteKey, parseSignerKey } from './signer.js';
 import { formatSignatureLine, openNote, parseNote, parseSignatureLine, signNote } from './signed-note.js';
 
 function codeOf(fn: () => unknown): ErrorCode | 'no error' | 'not a CustosError' {

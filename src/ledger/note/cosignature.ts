@@ -13,7 +13,8 @@ import { CustosError } from '../../core/errors.js';
 import { utf8 } from '../../core/bytes.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { cosignatureMessage } from './keys.js';
-import type { NoteSigner, NoteVerifier } from './keys.js';
+import type { NoteVerifier } from './keys.js';
+import type { NoteSigner } from './signer.js';
 import { formatSignatureLine, MAX_NOTE_SIGNATURES, parseNote, parseSignatureLine } from './signed-note.js';
 import type { NoteSignature } from './signed-note.js';
 

@@ -4,7 +4,8 @@ import { isCustosError } from '../../core/errors.js';
 import { bytesEqual, utf8 } from '../../core/bytes.js';
 import { formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { addCosignatures, cosign, verifyCosignature } from './cosignature.js';
-import { generateNoteKey, parseSignerKey, parseVerifierKey } from './keys.js';
+import { parseVerifierKey } from './keys.js';
+import { generateNoteKey, parseSignerKey } from './signer.js';
 import { openNote, parseNote, signNote } from './signed-note.js';
 
 const logKeys = generateNoteKey('example.com/log');

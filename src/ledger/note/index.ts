@@ -5,14 +5,14 @@
  */
 export {
   computeKeyId,
-  generateNoteKey,
   isValidKeyName,
-  parseSignerKey,
   parseVerifierKey,
   SIG_TYPE_COSIGNATURE_V1,
   SIG_TYPE_ED25519,
 } from './keys.js';
-export type { NoteKeyType, NoteSigner, NoteVerifier } from './keys.js';
+export type { NoteKeyType, NoteVerifier } from './keys.js';
+export { generateNoteKey, parseSignerKey } from './signer.js';
+export type { NoteSigner } from './signer.js';
 export {
   formatSignatureLine,
   isValidNoteText,

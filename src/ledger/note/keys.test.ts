@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCustosError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/errors.js';
-import { computeKeyId, generateNoteKey, isValidKeyName, parseSignerKey, parseVerifierKey } from './keys.js';
+import { computeKeyId, isValidKeyName, parseVerifierKey } from './keys.js';
+import { generateNoteKey, parseSignerKey } from './signer.js';
 
 interface KeyVector {
   vkey: string;

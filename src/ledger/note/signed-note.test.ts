@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCustosError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/errors.js';
-import { generateNoteKey, parseSignerKey, parseVerifierKey } from './keys.js';
+import { parseVerifierKey } from './keys.js';
+import { generateNoteKey, parseSignerKey } from './signer.js';
 import {
   formatSignatureLine,
   MAX_NOTE_SIGNATURES,

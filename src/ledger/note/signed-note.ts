@@ -9,7 +9,8 @@ import { CustosError } from '../../core/errors.js';
 import { concatBytes, decodeBase64Strict, encodeBase64, utf8 } from '../../core/bytes.js';
 import { isValidKeyName } from './keys.js';
 import { hasControl, isWellFormed } from './text.js';
-import type { NoteSigner, NoteVerifier } from './keys.js';
+import type { NoteVerifier } from './keys.js';
+import type { NoteSigner } from './signer.js';
 
 /** Verifiers SHOULD cap the signature count (spec); 100 is golang.org/x/mod/sumdb/note's cap. */
 export const MAX_NOTE_SIGNATURES = 100;
