@@ -48,7 +48,8 @@ export class CompactRange {
   static from(size: number, hashes: readonly Uint8Array[]): CompactRange {
     checkSize(size, 'range size');
     const untrusted: unknown = hashes;
-    if (!Array.isArray(untrusted)) throw new CustosError('PROOF_MALFORMED', 'compact range hashes are not a list');
+    if (!Array.isArray(untrusted))
+      throw new CustosError('PROOF_MALFORMED', 'compact range hashes are not a list');
     const expected = bitCount(size);
     if (hashes.length !== expected) {
       throw new CustosError('PROOF_LENGTH_INVALID', 'wrong number of hashes for the range size', {
@@ -58,7 +59,7 @@ export class CompactRange {
     const copies: Uint8Array[] = [];
     for (const hash of hashes) {
       checkHash(hash, `compact range hash ${copies.length}`);
-      copies.push(hash.slice());
+      copies.push(new Uint8Array(hash));
     }
     const range = new CompactRange();
     range.#size = size;
@@ -95,16 +96,16 @@ export class CompactRange {
   root(): Uint8Array {
     const held = this.#hashes;
     let at = held.length - 1;
-    if (at < 0) return EMPTY_ROOT.slice();
+    if (at < 0) return new Uint8Array(EMPTY_ROOT);
     let acc = held[at]!;
-    if (at === 0) return acc.slice();
+    if (at === 0) return new Uint8Array(acc);
     while (--at >= 0) acc = nodeHash(held[at]!, acc);
     return acc;
   }
 
   /** Copies of the perfect subtree hashes of decompose(0, size), left to right. */
   hashes(): Uint8Array[] {
-    return this.#hashes.map((hash) => hash.slice());
+    return this.#hashes.map((hash) => new Uint8Array(hash));
   }
 
   /** An independent copy (hash arrays are never mutated, so they are shared). */

@@ -24,7 +24,7 @@ const NODE_PREFIX = 0x01;
 const LEAF_PREFIX_BYTES = Uint8Array.of(LEAF_PREFIX);
 
 /** The root of the empty tree, MTH({}) = SHA-256() (RFC 6962 §2.1). Treat as read-only. */
-export const EMPTY_ROOT: Uint8Array = createHash('sha256').digest();
+export const EMPTY_ROOT: Uint8Array = plain(createHash('sha256').digest());
 
 /** Leaf inputs up to this size are hashed through the scratch buffer, bigger ones are streamed. */
 const SCRATCH_LIMIT = 16 * 1024;
@@ -33,8 +33,17 @@ let leafScratch = Buffer.allocUnsafe(1024);
 const nodeScratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
 nodeScratch[0] = NODE_PREFIX;
 
+/**
+ * Hashes are returned as plain Uint8Arrays, not Buffers: Buffer#slice returns a view, not a copy,
+ * so a caller copying a hash with `.slice()` before changing it would silently change the original.
+ * The view shares the digest's memory (no copy), it only drops the Buffer prototype.
+ */
+function plain(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
 function sha256(input: Uint8Array): Uint8Array {
-  return hash('sha256', input, 'buffer');
+  return plain(hash('sha256', input, 'buffer'));
 }
 
 /**
@@ -44,7 +53,7 @@ function sha256(input: Uint8Array): Uint8Array {
 export function leafHash(data: Uint8Array): Uint8Array {
   const n = data.length + 1;
   if (n > SCRATCH_LIMIT) {
-    return createHash('sha256').update(LEAF_PREFIX_BYTES).update(data).digest();
+    return plain(createHash('sha256').update(LEAF_PREFIX_BYTES).update(data).digest());
   }
   if (n > leafScratch.length) leafScratch = Buffer.allocUnsafe(Math.max(n, leafScratch.length * 2));
   leafScratch[0] = LEAF_PREFIX;

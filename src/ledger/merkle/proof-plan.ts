@@ -97,7 +97,7 @@ export function rootPlan(size: number): RootPlan {
     reads,
     assemble(hashes) {
       checkStoreHashes(hashes, reads.length);
-      return size === 0 ? EMPTY_ROOT.slice() : foldRight(hashes, slots);
+      return size === 0 ? new Uint8Array(EMPTY_ROOT) : foldRight(hashes, slots);
     },
   };
 }

@@ -123,7 +123,8 @@ export function verifyConsistency(
   checkHash(root2, 'root2');
   checkProof(proof, size1 === size2 ? 0 : consistencyProofLength(size1, size2));
   if (size1 === size2) {
-    if (!bytesEqual(root1, root2)) throw new CustosError('PROOF_ROOT_MISMATCH', 'equal sizes, different roots');
+    if (!bytesEqual(root1, root2))
+      throw new CustosError('PROOF_ROOT_MISMATCH', 'equal sizes, different roots');
     return;
   }
   // Step 2: if size1 is an exact power of two, the old root itself starts the path.

@@ -293,7 +293,9 @@ describe('against the reference on virtual trees of up to 2^53 - 1 leaves', () =
 
   it.each(sizes.map((n) => [n]))('size %d', (n) => {
     const random = prng(n % 1_000_003);
-    const specials = [0, n - 1, Math.floor(n / 2), P32, P32 - 1, 10_000, random(n), random(n)].filter((s) => s < n);
+    const specials = [0, n - 1, Math.floor(n / 2), P32, P32 - 1, 10_000, random(n), random(n)].filter(
+      (s) => s < n,
+    );
     const { ref, leafAt } = virtualTree(specials);
     const store: Store = (id) => {
       const { begin, end } = nodeRange(id);

@@ -54,7 +54,7 @@ function hashPlain(...parts: Uint8Array[]): Uint8Array {
 
 function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const copy = bytes.slice();
-  copy[Math.floor(bit / 8) % copy.length]! ^= 1 << bit % 8;
+  copy[Math.floor(bit / 8) % copy.length]! ^= 1 << (bit % 8);
   return copy;
 }
 
@@ -124,7 +124,13 @@ describe('transparency-dev/merkle testdata', () => {
             );
           })
         : outcome(() => {
-            verifyConsistency(v.size1 as number, v.size2 as number, b64List(v.proof), b64(v.root1), b64(v.root2));
+            verifyConsistency(
+              v.size1 as number,
+              v.size2 as number,
+              b64List(v.proof),
+              b64(v.root1),
+              b64(v.root2),
+            );
           });
     };
     expect(code('inclusion/0/leafIdx-plus-@1.json')).toBe('PROOF_INDEX_OUT_OF_RANGE');
@@ -133,9 +139,13 @@ describe('transparency-dev/merkle testdata', () => {
     expect(code('inclusion/1/removed-component.json')).toBe('PROOF_LENGTH_INVALID');
     expect(code('inclusion/1/wrong-leaf.json')).toBe('HASH_LENGTH_INVALID'); // "WrongLeaf", 9 bytes
     expect(code('inclusion/1/modified-proof[1]-bit-@3.json')).toBe('PROOF_ROOT_MISMATCH');
-    expect(code('consistency/additional/sizes-are-equal-zero-and-proof-is-empty.json')).toBe('PROOF_SIZE_INVALID');
+    expect(code('consistency/additional/sizes-are-equal-zero-and-proof-is-empty.json')).toBe(
+      'PROOF_SIZE_INVALID',
+    );
     expect(code('consistency/additional/size1-is-greater-than-size2.json')).toBe('PROOF_SIZE_INVALID');
-    expect(code('consistency/additional/sizes-are-equal-one-but-roots-are-not.json')).toBe('HASH_LENGTH_INVALID');
+    expect(code('consistency/additional/sizes-are-equal-one-but-roots-are-not.json')).toBe(
+      'HASH_LENGTH_INVALID',
+    );
     expect(code('consistency/1/truncated-proof.json')).toBe('PROOF_LENGTH_INVALID');
     expect(code('consistency/1/modified-proof@1-bit-@4.json')).toBe('PROOF_ROOT_MISMATCH');
   });
@@ -147,12 +157,21 @@ interface EightLeafTree {
   root_hashes_hex_by_size: string[];
   inclusion_proofs: { leaf_index: number; tree_size: number; proof_hex: string[] }[];
   consistency_proofs: { size1: number; size2: number; proof_hex: string[] }[];
-  hasher_vectors: { kind: string; input_hex?: string; left_hex?: string; right_hex?: string; want_hex: string }[];
+  hasher_vectors: {
+    kind: string;
+    input_hex?: string;
+    left_hex?: string;
+    right_hex?: string;
+    want_hex: string;
+  }[];
 }
 
 function runPlan(plan: ProofPlan, store: ReadonlyMap<string, Uint8Array>): Uint8Array[];
 function runPlan(plan: RootPlan, store: ReadonlyMap<string, Uint8Array>): Uint8Array;
-function runPlan(plan: ProofPlan | RootPlan, store: ReadonlyMap<string, Uint8Array>): Uint8Array[] | Uint8Array {
+function runPlan(
+  plan: ProofPlan | RootPlan,
+  store: ReadonlyMap<string, Uint8Array>,
+): Uint8Array[] | Uint8Array {
   const hashes = plan.reads.map((id: NodeId) => {
     const hash = store.get(nodeKey(id));
     if (hash === undefined) throw new Error(`store has no node ${nodeKey(id)}`);
@@ -222,7 +241,6 @@ describe('the RFC 6962 8-leaf tree', () => {
   });
 });
 
-
 describe('Argon2020 CT log (tree size 961,984,013)', () => {
   const dir = join(VECTORS, 'golang-mod-sumdb', 'tlog', 'testdata', 'argon2020');
   const sth = readJson(join(dir, 'sth.json'));
@@ -256,7 +274,9 @@ describe('Argon2020 CT log (tree size 961,984,013)', () => {
     }
     for (let i = 0; i < consistency.length; i++) {
       const tampered = consistency.map((h, j) => (j === i ? flipBit(h, i * 5) : h));
-      expect(outcome(() => verifyConsistency(oldSize, size, tampered, oldRoot, root))).toBe('PROOF_ROOT_MISMATCH');
+      expect(outcome(() => verifyConsistency(oldSize, size, tampered, oldRoot, root))).toBe(
+        'PROOF_ROOT_MISMATCH',
+      );
     }
     expect(outcome(() => verifyInclusion(index + 1, size, leaf, auditPath, root))).not.toBe('ok');
     expect(outcome(() => verifyInclusion(index, size * 2, leaf, auditPath, root))).not.toBe('ok');
@@ -268,7 +288,9 @@ describe('Argon2020 CT log (tree size 961,984,013)', () => {
     expect(outcome(() => verifyConsistency(oldSize, size * 2, consistency, oldRoot, root))).not.toBe('ok');
     // Same as above for consistency: size2 - 1 gives the same proof shape here.
     expect(outcome(() => verifyConsistency(oldSize, size - 1, consistency, oldRoot, root))).toBe('ok');
-    expect(outcome(() => verifyInclusion(index, size, flipBit(leaf, 0), auditPath, root))).toBe('PROOF_ROOT_MISMATCH');
+    expect(outcome(() => verifyInclusion(index, size, flipBit(leaf, 0), auditPath, root))).toBe(
+      'PROOF_ROOT_MISMATCH',
+    );
   });
 
   it('plans read O(log n) perfect nodes at this size', () => {
