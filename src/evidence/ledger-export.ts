@@ -40,7 +40,8 @@ export async function exportLedger(ledger: Ledger, options: ExportOptions): Prom
   };
   write('checkpoint', latest.note);
   write('keys/log.vkey', `${info.verifierKey}\n`);
-  (options.witnessKeys ?? []).forEach((k, i) => {
+  const witnessKeys = [...(await ledger.witnesses()).map((w) => w.verifierKey), ...(options.witnessKeys ?? [])];
+  [...new Set(witnessKeys)].forEach((k, i) => {
     write(`keys/witnesses/witness-${i}.vkey`, `${k}\n`);
   });
   if (manifest.kind === 'full') await writeOlderCheckpoints(ledger, manifest, write);

@@ -34,7 +34,9 @@ export async function verifyLive(ledger: Ledger, options: LiveVerifyOptions = {}
   const info = await ledger.info();
   const trust = {
     log: parseVerifierKey(options.logKey ?? info.verifierKey),
-    witnesses: (options.witnessKeys ?? []).map((k) => parseVerifierKey(k)),
+    witnesses: [...(await ledger.witnesses()).map((w) => w.verifierKey), ...(options.witnessKeys ?? [])].map((k) =>
+      parseVerifierKey(k),
+    ),
   };
   const checkpoints = (await ledger.checkpoints()).map((c) => checkCheckpoint(c.note, trust));
   const head = await readHead(read);

@@ -3,7 +3,7 @@
  * committer, with signed checkpoints (and their cosignatures) stored beside it.
  */
 import { CustosError } from '../core/errors.js';
-import { addCosignatures, parseCheckpoint, parseNote, type NoteSigner } from './note/index.js';
+import { addCosignatures, parseCheckpoint, parseNote, parseVerifierKey, type NoteSigner } from './note/index.js';
 import { EMPTY_ROOT } from './merkle/index.js';
 import { LedgerWriter, type Committed, type LedgerTx } from './ledger-writer.js';
 import { consistencyProof, inclusionProof, rootAt, treeSize } from './ledger-reader.js';
@@ -156,6 +156,35 @@ export class Ledger {
     const note = rows[0]?.note;
     if (note === undefined) return undefined;
     return { size, note, rootHash: parseCheckpoint(parseNote(note).text).rootHash };
+  }
+
+  /** Trusts a witness (cosignature/v1 verifier key) for this log; `url` is where to ask it. */
+  async addWitness(verifierKey: string, url?: string): Promise<void> {
+    const witness = parseVerifierKey(verifierKey);
+    if (witness.type !== 'cosignature/v1') {
+      throw new CustosError('VKEY_MALFORMED', 'a witness key must be a cosignature/v1 verifier key');
+    }
+    await this.transact(async (tx) => {
+      await tx.run('DELETE FROM ledger_meta WHERE key = ?', [`witness:${witness.name}`]);
+      await tx.run('INSERT INTO ledger_meta (key, value) VALUES (?, ?)', [
+        `witness:${witness.name}`,
+        JSON.stringify({ verifierKey: witness.verifierKey, url: url ?? null }),
+      ]);
+      await tx.append({
+        type: 'ledger.witness_added',
+        correlationId: 'ledger',
+        actor: SYSTEM_ACTOR,
+        subject: { kind: 'witness', id: witness.name },
+        payload: { verifierKey: witness.verifierKey, url: url ?? null },
+      });
+    });
+  }
+
+  async witnesses(): Promise<{ verifierKey: string; url: string | null }[]> {
+    const rows = await this.deps.store.read.query<{ value: string }>(
+      "SELECT value FROM ledger_meta WHERE key LIKE 'witness:%' ORDER BY key",
+    );
+    return rows.map((r) => JSON.parse(r.value) as { verifierKey: string; url: string | null });
   }
 
   /** Stores witness cosignature lines with the checkpoint they cosign (verified by the caller). */

@@ -45,7 +45,8 @@ export async function requestCosignature(
     throw rejected(`witness ${endpoint} is unreachable`, null, true, cause);
   }
   if (text.length > MAX_BODY_BYTES) throw rejected('witness answer is too large', status, false);
-  if (status === 200) return { kind: 'cosigned', lines: cosignatureLines(text, request.checkpoint, options.witness) };
+  if (status === 200)
+    return { kind: 'cosigned', lines: cosignatureLines(text, request.checkpoint, options.witness) };
   if (status === 409) {
     const witnessSize = parseSizeBody(text);
     if (witnessSize === undefined) throw rejected('witness sent a 409 without a size', status, false);
@@ -55,8 +56,10 @@ export async function requestCosignature(
     });
   }
   const why = text.trim().slice(0, 200);
-  if (status === 404) throw new CustosError('WITNESS_UNKNOWN_LOG', `witness: ${why}`, { details: { status } });
-  if (status === 422) throw new CustosError('CHECKPOINT_INCONSISTENT', `witness: ${why}`, { details: { status } });
+  if (status === 404)
+    throw new CustosError('WITNESS_UNKNOWN_LOG', `witness: ${why}`, { details: { status } });
+  if (status === 422)
+    throw new CustosError('CHECKPOINT_INCONSISTENT', `witness: ${why}`, { details: { status } });
   throw rejected(`witness answered ${status}: ${why}`, status, status >= 500);
 }
 

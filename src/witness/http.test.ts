@@ -55,7 +55,11 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 describe('witness HTTP service and client', () => {
   it('round-trips add-checkpoint, answering a stale old size with 409 and the size', async () => {
     log.append(7);
-    const first = await requestCosignature(server.url, { oldSize: 0, proof: [], checkpoint: log.checkpoint() });
+    const first = await requestCosignature(server.url, {
+      oldSize: 0,
+      proof: [],
+      checkpoint: log.checkpoint(),
+    });
     expect(first.kind).toBe('cosigned');
     log.append(9);
     const checkpoint = log.checkpoint();
@@ -63,7 +67,11 @@ describe('witness HTTP service and client', () => {
     const conflict = await requestCosignature(server.url, { oldSize: 0, proof: [], checkpoint });
     expect(conflict).toEqual({ kind: 'conflict', witnessSize: 7 });
     const res = await post(formatAddCheckpointBody({ oldSize: 3, proof: log.proof(3), checkpoint }));
-    expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([409, TLOG_SIZE_CONTENT_TYPE, '7\n']);
+    expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([
+      409,
+      TLOG_SIZE_CONTENT_TYPE,
+      '7\n',
+    ]);
     const result = await requestCosignature(
       `${server.url}/`,
       { oldSize: 7, proof: log.proof(7), checkpoint },
@@ -71,7 +79,9 @@ describe('witness HTTP service and client', () => {
     );
     if (result.kind !== 'cosigned') throw new Error('expected a cosignature');
     expect(result.lines).toHaveLength(1);
-    expect(verifyCosignature(parseNote(checkpoint).text, result.lines[0]!, witnessKey).timestamp).toBeGreaterThan(0);
+    expect(
+      verifyCosignature(parseNote(checkpoint).text, result.lines[0]!, witnessKey).timestamp,
+    ).toBeGreaterThan(0);
     const cosigned = addCosignatures(checkpoint, result.lines);
     expect(openNote(cosigned, [parseVerifierKey(log.verifierKey), witnessKey]).verified).toHaveLength(2);
     expect(store.getLog(log.signer.name)?.state?.size).toBe(16);
@@ -80,26 +90,39 @@ describe('witness HTTP service and client', () => {
   it('maps refusals to 404, 403, 422, 409 (same-size fork), 400 and 413', async () => {
     const size = log.size;
     const stranger = new TestLog('log.example/unknown').append(2);
-    expect(await rejection(requestCosignature(server.url, { oldSize: 0, proof: [], checkpoint: stranger.checkpoint() }))).toBe(
-      'WITNESS_UNKNOWN_LOG',
-    );
+    expect(
+      await rejection(
+        requestCosignature(server.url, { oldSize: 0, proof: [], checkpoint: stranger.checkpoint() }),
+      ),
+    ).toBe('WITNESS_UNKNOWN_LOG');
     const impostor = new TestLog(log.signer.name).append(size);
-    const forbidden = await post(formatAddCheckpointBody({ oldSize: size, proof: [], checkpoint: impostor.checkpoint() }));
-    expect(forbidden.status).toBe(403);
-    expect(await rejection(requestCosignature(server.url, { oldSize: size, proof: [], checkpoint: impostor.checkpoint() }))).toBe(
-      'WITNESS_REJECTED',
+    const forbidden = await post(
+      formatAddCheckpointBody({ oldSize: size, proof: [], checkpoint: impostor.checkpoint() }),
     );
+    expect(forbidden.status).toBe(403);
+    expect(
+      await rejection(
+        requestCosignature(server.url, { oldSize: size, proof: [], checkpoint: impostor.checkpoint() }),
+      ),
+    ).toBe('WITNESS_REJECTED');
     log.append(5);
     const badProof = log.proof(size).map((h) => h.map((b) => b ^ 0xff));
-    const unprocessable = await post(formatAddCheckpointBody({ oldSize: size, proof: badProof, checkpoint: log.checkpoint() }));
+    const unprocessable = await post(
+      formatAddCheckpointBody({ oldSize: size, proof: badProof, checkpoint: log.checkpoint() }),
+    );
     expect(unprocessable.status).toBe(422);
     const fork = log.checkpoint(size, { rootHash: new Uint8Array(32) });
     const forkRes = await post(formatAddCheckpointBody({ oldSize: size, proof: [], checkpoint: fork }));
     expect([forkRes.status, await forkRes.text()]).toEqual([409, `${size}\n`]);
-    expect(await rejection(requestCosignature(server.url, { oldSize: size, proof: [], checkpoint: fork }))).toBe(
-      'CHECKPOINT_INCONSISTENT',
-    );
-    for (const body of ['old 01\n\nx', 'old 1\nnot base64\n\nx', 'old 1\n', `old ${log.size + 1}\n\n${log.checkpoint()}`]) {
+    expect(
+      await rejection(requestCosignature(server.url, { oldSize: size, proof: [], checkpoint: fork })),
+    ).toBe('CHECKPOINT_INCONSISTENT');
+    for (const body of [
+      'old 01\n\nx',
+      'old 1\nnot base64\n\nx',
+      'old 1\n',
+      `old ${log.size + 1}\n\n${log.checkpoint()}`,
+    ]) {
       expect((await post(body)).status, body).toBe(400);
     }
     expect((await post(new Uint8Array(64 * 1024 + 1).fill(0x41))).status).toBe(413);
@@ -116,7 +139,10 @@ describe('witness HTTP service and client', () => {
   it('formats and parses request bodies symmetrically', () => {
     const request = { oldSize: 3, proof: log.proof(3, 9), checkpoint: log.checkpoint(9) };
     const parsed = parseAddCheckpointBody(formatAddCheckpointBody(request));
-    expect({ ...parsed, proof: parsed.proof.map(toHex) }).toEqual({ ...request, proof: request.proof.map(toHex) });
+    expect({ ...parsed, proof: parsed.proof.map(toHex) }).toEqual({
+      ...request,
+      proof: request.proof.map(toHex),
+    });
     const tooLong = `old 1\n${'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n'.repeat(64)}\nx`;
     expect(() => parseAddCheckpointBody(tooLong)).toThrow(/more than 63/);
   });

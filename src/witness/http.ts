@@ -11,7 +11,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isCustosError } from '../core/errors.js';
 import type { CustosError } from '../core/errors.js';
-import { formatSizeBody, MAX_BODY_BYTES, parseAddCheckpointBody, TLOG_SIZE_CONTENT_TYPE } from './protocol.js';
+import {
+  formatSizeBody,
+  MAX_BODY_BYTES,
+  parseAddCheckpointBody,
+  TLOG_SIZE_CONTENT_TYPE,
+} from './protocol.js';
 import type { Witness } from './witness.js';
 
 export interface WitnessServerOptions {

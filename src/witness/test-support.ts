@@ -54,6 +54,8 @@ export class TestLog {
   /** A signed checkpoint of the tree at `size`, optionally with another root or signer. */
   checkpoint(size = this.size, options: { rootHash?: Uint8Array; signer?: NoteSigner } = {}): string {
     const rootHash = options.rootHash ?? this.root(size);
-    return signNote(formatCheckpoint({ origin: this.signer.name, size, rootHash }), [options.signer ?? this.signer]);
+    return signNote(formatCheckpoint({ origin: this.signer.name, size, rootHash }), [
+      options.signer ?? this.signer,
+    ]);
   }
 }

@@ -82,7 +82,8 @@ export class Witness {
   /** Verifies and cosigns a checkpoint; returns the cosignature line ("— name base64\n"). */
   addCheckpoint(request: AddCheckpointRequest): string {
     const { oldSize, proof, checkpoint } = request;
-    if (!Number.isSafeInteger(oldSize) || oldSize < 0) throw invalidInput('old size must be a safe integer >= 0');
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0)
+      throw invalidInput('old size must be a safe integer >= 0');
     if (!Array.isArray(proof) || proof.length > MAX_PROOF_HASHES) {
       throw invalidInput(`a consistency proof has at most ${MAX_PROOF_HASHES} hashes`);
     }
@@ -90,7 +91,9 @@ export class Witness {
     const cp = parseCheckpoint(note.text);
     const log = this.store.getLog(cp.origin);
     if (log === undefined) {
-      throw new CustosError('WITNESS_UNKNOWN_LOG', `unknown log ${cp.origin}`, { details: { origin: cp.origin } });
+      throw new CustosError('WITNESS_UNKNOWN_LOG', `unknown log ${cp.origin}`, {
+        details: { origin: cp.origin },
+      });
     }
     const logKey = parseVerifierKey(log.verifierKey);
     openNote(checkpoint, [logKey]);
@@ -107,10 +110,12 @@ export class Witness {
         cause,
         details: { origin: cp.origin, size, sameSize },
       });
-    if (cp.size === 0 && !bytesEqual(cp.rootHash, EMPTY_ROOT)) throw inconsistent('bad empty-tree root', false);
+    if (cp.size === 0 && !bytesEqual(cp.rootHash, EMPTY_ROOT))
+      throw inconsistent('bad empty-tree root', false);
     if (oldSize === 0 && proof.length > 0) throw invalidInput('the proof must be empty when old size is 0');
     if (current !== undefined && cp.size === size) {
-      if (!bytesEqual(cp.rootHash, current.rootHash)) throw inconsistent('another root at the same size', true);
+      if (!bytesEqual(cp.rootHash, current.rootHash))
+        throw inconsistent('another root at the same size', true);
       if (proof.length > 0) throw inconsistent('a proof between equal sizes must be empty', false);
     } else if (current !== undefined && size > 0) {
       try {
@@ -126,7 +131,12 @@ export class Witness {
       .map((s) => formatSignatureLine(s.name, s.keyId, s.signature));
     const stored = `${note.text}\n${logSignatures.join('')}${line}`;
     // Durable before the cosignature leaves; a concurrent advance makes this WITNESS_CONFLICT.
-    this.store.advance(cp.origin, current, { size: cp.size, rootHash: cp.rootHash, note: stored, cosignedAt });
+    this.store.advance(cp.origin, current, {
+      size: cp.size,
+      rootHash: cp.rootHash,
+      note: stored,
+      cosignedAt,
+    });
     return line;
   }
 }

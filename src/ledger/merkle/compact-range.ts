@@ -7,7 +7,8 @@
  * This is the hot path of appends and of full-ledger verification, so appends allocate nothing
  * beyond the new node hashes and the small report of completed nodes. Hash arrays are shared,
  * never mutated: callers must not mutate a leaf hash after appending it, nor the hashes reported by
- * `append`. `hashes()` and `root()` return copies.
+ * `append`. `hashes()` and `root()` return copies (made with `new Uint8Array(x)`, never `x.slice()`,
+which for a Buffer is a view).
  */
 import { CustosError } from '../../core/errors.js';
 import { EMPTY_ROOT, HASH_SIZE, nodeHash } from './hasher.js';

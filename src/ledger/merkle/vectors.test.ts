@@ -53,7 +53,7 @@ function hashPlain(...parts: Uint8Array[]): Uint8Array {
 }
 
 function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
-  const copy = bytes.slice();
+  const copy = new Uint8Array(bytes); // a copy even for a Buffer (whose slice() is a view)
   copy[Math.floor(bit / 8) % copy.length]! ^= 1 << (bit % 8);
   return copy;
 }
