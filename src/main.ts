@@ -18,7 +18,10 @@ export interface Custos {
 export async function openCustos(config: Config, now: () => Date = () => new Date()): Promise<Custos> {
   const store = await openStore(config, now);
   const signing = hasLogKey(config.keysDir)
-    ? { signer: loadLogSigner(config.keysDir), signerState: signerStateFile(keyPaths(config.keysDir).signerState) }
+    ? {
+        signer: loadLogSigner(config.keysDir),
+        signerState: signerStateFile(keyPaths(config.keysDir).signerState),
+      }
     : {};
   const ledger = new Ledger({ store, now, ...signing });
   return {

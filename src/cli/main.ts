@@ -41,7 +41,8 @@ const COMMANDS: Record<string, Command> = {
   quickstart: quickstartCommand,
 };
 
-const VERIFY_FAILURES = /^(RECORD_|LEAF_|NODE_|PROOF_|CHECKPOINT_|COSIGNATURE_|NOTE_|HASH_|EXPORT_MALFORMED|VKEY_)/;
+const VERIFY_FAILURES =
+  /^(RECORD_|LEAF_|NODE_|PROOF_|CHECKPOINT_|COSIGNATURE_|NOTE_|HASH_|EXPORT_MALFORMED|VKEY_)/;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;

@@ -20,7 +20,7 @@ describe('config', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'databaseUrl' } });
-      expect(String((e as Error).message)).not.toContain('hunter2');
+      expect((e as Error).message).not.toContain('hunter2');
     }
   });
 

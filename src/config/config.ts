@@ -40,7 +40,9 @@ export function parseConfig({ env, flags = {}, cwd }: ConfigInput): Config {
     logOrigin: flags['origin'] ?? env['CUSTOS_LOG_ORIGIN'] ?? undefined,
     logLevel: flags['log-level'] ?? env['CUSTOS_LOG_LEVEL'] ?? 'info',
   };
-  const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  const result = ConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  );
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.join('.') ?? '?';

@@ -12,7 +12,8 @@
  */
 import { CustosError } from './errors.js';
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 
 // A lone high surrogate not followed by a low one, or a lone low surrogate.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

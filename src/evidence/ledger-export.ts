@@ -32,7 +32,8 @@ export async function exportLedger(ledger: Ledger, options: ExportOptions): Prom
   }
   const info = await ledger.info();
   const latest = await ledger.latestCheckpoint();
-  if (latest === undefined) throw new CustosError('CHECKPOINT_MISSING', 'no signed checkpoint yet: run `custos ledger checkpoint`');
+  if (latest === undefined)
+    throw new CustosError('CHECKPOINT_MISSING', 'no signed checkpoint yet: run `custos ledger checkpoint`');
   const manifest = await planManifest(ledger, info.origin, info.prunedBelow, latest.size, options);
   const write = (rel: string, data: string | Uint8Array): void => {
     fs.mkdirSync(path.dirname(path.join(outDir, rel)), { recursive: true });
@@ -40,7 +41,10 @@ export async function exportLedger(ledger: Ledger, options: ExportOptions): Prom
   };
   write('checkpoint', latest.note);
   write('keys/log.vkey', `${info.verifierKey}\n`);
-  const witnessKeys = [...(await ledger.witnesses()).map((w) => w.verifierKey), ...(options.witnessKeys ?? [])];
+  const witnessKeys = [
+    ...(await ledger.witnesses()).map((w) => w.verifierKey),
+    ...(options.witnessKeys ?? []),
+  ];
   [...new Set(witnessKeys)].forEach((k, i) => {
     write(`keys/witnesses/witness-${i}.vkey`, `${k}\n`);
   });
@@ -67,7 +71,10 @@ async function planManifest(
   const from = options.from ?? prunedBelow;
   const to = range ? (options.to ?? treeSize) : treeSize;
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from >= to || to > treeSize) {
-    throw new CustosError('INPUT_INVALID', `range [${from}, ${to}) is not within the signed tree of ${treeSize}`);
+    throw new CustosError(
+      'INPUT_INVALID',
+      `range [${from}, ${to}) is not within the signed tree of ${treeSize}`,
+    );
   }
   if (from < prunedBelow) throw new CustosError('LEDGER_PRUNED', `records below ${prunedBelow} were pruned`);
   const prefix = (await fetchNodes(ledger.store.read, decompose(0, from))).map(encodeBase64);
@@ -93,7 +100,8 @@ async function writeOlderCheckpoints(
     .map((c) => c.size);
   for (let i = 0; i < sizes.length; i++) {
     const size = sizes[i]!;
-    if (size < manifest.treeSize) write(`checkpoints/${size}.checkpoint`, (await ledger.checkpointAt(size))!.note);
+    if (size < manifest.treeSize)
+      write(`checkpoints/${size}.checkpoint`, (await ledger.checkpointAt(size))!.note);
     if (i > 0) {
       const proof = await ledger.consistencyProof(sizes[i - 1]!, size);
       write(`consistency/${sizes[i - 1]}-${size}.proof`, proof.map((h) => `${encodeBase64(h)}\n`).join(''));

@@ -1,3 +1,10 @@
 export { createPrivateFile, readPrivateFile, writeFileAtomic } from './key-files.js';
-export { createLogKeys, hasLogKey, keyPaths, loadFingerprintKey, loadLogSigner, type KeyPaths } from './log-keys.js';
+export {
+  createLogKeys,
+  hasLogKey,
+  keyPaths,
+  loadFingerprintKey,
+  loadLogSigner,
+  type KeyPaths,
+} from './log-keys.js';
 export { signerStateFile } from './signer-state-file.js';

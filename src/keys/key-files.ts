@@ -29,7 +29,8 @@ export function writeFileAtomic(file: string, contents: string | Uint8Array, mod
 
 /** Creates a private file; refuses to overwrite one. */
 export function createPrivateFile(file: string, contents: string): void {
-  if (fs.existsSync(file)) throw new CustosError('ALREADY_INITIALISED', `${file} already exists; not overwriting a key`);
+  if (fs.existsSync(file))
+    throw new CustosError('ALREADY_INITIALISED', `${file} already exists; not overwriting a key`);
   writeFileAtomic(file, contents, 0o600);
 }
 

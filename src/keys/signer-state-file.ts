@@ -17,7 +17,11 @@ export function signerStateFile(file: string): SignerStateStore {
       return { size: raw.size as number, rootHash: root };
     },
     save(state: SignedState): void {
-      writeFileAtomic(file, JSON.stringify({ size: state.size, rootHash: encodeBase64(state.rootHash) }), 0o600);
+      writeFileAtomic(
+        file,
+        JSON.stringify({ size: state.size, rootHash: encodeBase64(state.rootHash) }),
+        0o600,
+      );
     },
   };
 }

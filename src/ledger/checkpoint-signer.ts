@@ -59,7 +59,13 @@ async function checkExtends(read: Sql, last: SignedState, size: number, rootHash
     return;
   }
   try {
-    verifyConsistency(last.size, size, await consistencyProof(read, last.size, size), last.rootHash, rootHash);
+    verifyConsistency(
+      last.size,
+      size,
+      await consistencyProof(read, last.size, size),
+      last.rootHash,
+      rootHash,
+    );
   } catch (cause) {
     throw inconsistent('the tree is not consistent with the last signed checkpoint', cause);
   }

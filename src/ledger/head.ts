@@ -24,7 +24,8 @@ export async function readHead(sql: Sql): Promise<Head> {
     'SELECT size, compact, last_leaf, last_time, pruned_below FROM ledger_head WHERE id = 1',
   );
   const row = rows[0];
-  if (row === undefined) throw new CustosError('NOT_INITIALISED', 'the ledger has not been created: run `custos init`');
+  if (row === undefined)
+    throw new CustosError('NOT_INITIALISED', 'the ledger has not been created: run `custos init`');
   const hashes: Uint8Array[] = [];
   for (let off = 0; off < row.compact.length; off += 32) hashes.push(row.compact.subarray(off, off + 32));
   return {

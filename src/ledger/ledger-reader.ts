@@ -21,9 +21,13 @@ export async function fetchNodes(sql: Sql, ids: readonly NodeId[]): Promise<Uint
   return ids.map((id) => {
     const hash = byKey.get(`${id.level}/${id.index}`);
     if (hash === undefined) {
-      throw new CustosError('LEDGER_PRUNED', `tree node ${id.level}/${id.index} is not stored (pruned or beyond the tree)`, {
-        details: { level: id.level, index: id.index },
-      });
+      throw new CustosError(
+        'LEDGER_PRUNED',
+        `tree node ${id.level}/${id.index} is not stored (pruned or beyond the tree)`,
+        {
+          details: { level: id.level, index: id.index },
+        },
+      );
     }
     return hash;
   });
@@ -35,7 +39,8 @@ async function runPlan(sql: Sql, plan: ProofPlan): Promise<Uint8Array[]> {
 
 export async function treeSize(sql: Sql): Promise<number> {
   const rows = await sql.query<{ size: number }>('SELECT size FROM ledger_head WHERE id = 1');
-  if (rows[0] === undefined) throw new CustosError('NOT_INITIALISED', 'the ledger has not been created: run `custos init`');
+  if (rows[0] === undefined)
+    throw new CustosError('NOT_INITIALISED', 'the ledger has not been created: run `custos init`');
   return rows[0].size;
 }
 
@@ -73,7 +78,12 @@ export interface StoredRecord {
 }
 
 /** Streams stored records in index order, in pages. */
-export async function* readRecords(sql: Sql, from: number, to: number, page = 5000): AsyncGenerator<StoredRecord> {
+export async function* readRecords(
+  sql: Sql,
+  from: number,
+  to: number,
+  page = 5000,
+): AsyncGenerator<StoredRecord> {
   for (let start = from; start < to; start += page) {
     const rows = await sql.query<{ idx: number; data: Uint8Array }>(
       'SELECT idx, data FROM ledger_records WHERE idx >= ? AND idx < ? ORDER BY idx',
@@ -84,7 +94,12 @@ export async function* readRecords(sql: Sql, from: number, to: number, page = 50
 }
 
 /** Streams stored level-0 (leaf) hashes in index order, in pages. */
-export async function* readLeafHashes(sql: Sql, from: number, to: number, page = 20000): AsyncGenerator<StoredRecord> {
+export async function* readLeafHashes(
+  sql: Sql,
+  from: number,
+  to: number,
+  page = 20000,
+): AsyncGenerator<StoredRecord> {
   for (let start = from; start < to; start += page) {
     const rows = await sql.query<{ idx: number; hash: Uint8Array }>(
       'SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx',

@@ -34,8 +34,8 @@ export async function verifyLive(ledger: Ledger, options: LiveVerifyOptions = {}
   const info = await ledger.info();
   const trust = {
     log: parseVerifierKey(options.logKey ?? info.verifierKey),
-    witnesses: [...(await ledger.witnesses()).map((w) => w.verifierKey), ...(options.witnessKeys ?? [])].map((k) =>
-      parseVerifierKey(k),
+    witnesses: [...(await ledger.witnesses()).map((w) => w.verifierKey), ...(options.witnessKeys ?? [])].map(
+      (k) => parseVerifierKey(k),
     ),
   };
   const checkpoints = (await ledger.checkpoints()).map((c) => checkCheckpoint(c.note, trust));
@@ -72,33 +72,54 @@ async function verifyRecords(
   let verifiedUpTo = from;
   for await (const record of readRecords(read, from, size)) {
     if (record.index !== chain.size) {
-      throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, { details: { index: chain.size } });
+      throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, {
+        details: { index: chain.size },
+      });
     }
     const { leafHash } = chain.push(record.bytes);
-    const stored = (await leaves.next()).value;
-    if (stored === undefined || stored.index !== record.index || !Buffer.from(stored.bytes).equals(leafHash)) {
-      throw new CustosError('LEAF_HASH_MISMATCH', `stored leaf hash of record ${record.index} does not match it`, {
-        details: { index: record.index },
-      });
+    const next = await leaves.next();
+    const stored = next.done === true ? undefined : next.value;
+    if (
+      stored === undefined ||
+      stored.index !== record.index ||
+      !Buffer.from(stored.bytes).equals(leafHash)
+    ) {
+      throw new CustosError(
+        'LEAF_HASH_MISMATCH',
+        `stored leaf hash of record ${record.index} does not match it`,
+        {
+          details: { index: record.index },
+        },
+      );
     }
     while (pending[0]?.size === chain.size) {
       const cp = pending.shift()!;
       if (!Buffer.from(chain.range.root()).equals(cp.rootHash)) {
-        throw new CustosError('CHECKPOINT_ROOT_MISMATCH', `records do not produce the root signed at size ${cp.size}`, {
-          details: { index: verifiedUpTo, size: cp.size },
-        });
+        throw new CustosError(
+          'CHECKPOINT_ROOT_MISMATCH',
+          `records do not produce the root signed at size ${cp.size}`,
+          {
+            details: { index: verifiedUpTo, size: cp.size },
+          },
+        );
       }
       verifiedUpTo = cp.size;
     }
     if ((chain.size - from) % 65536 === 0) onProgress?.(chain.size - from, size - from);
   }
   if (chain.size < size) {
-    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, { details: { index: chain.size } });
+    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, {
+      details: { index: chain.size },
+    });
   }
   if (pending.length > 0) {
-    throw new CustosError('CHECKPOINT_SIZE_MISMATCH', `a checkpoint signs size ${pending[0]!.size} beyond the stored tree`, {
-      details: { size: pending[0]!.size },
-    });
+    throw new CustosError(
+      'CHECKPOINT_SIZE_MISMATCH',
+      `a checkpoint signs size ${pending[0]!.size} beyond the stored tree`,
+      {
+        details: { size: pending[0]!.size },
+      },
+    );
   }
   onProgress?.(size - from, size - from);
 }
@@ -112,9 +133,10 @@ async function verifyInnerNodes(read: Sql, size: number, from: number): Promise<
     );
     const children = new Map(
       (
-        await read.query<{ idx: number; hash: Uint8Array }>('SELECT idx, hash FROM ledger_nodes WHERE level = ?', [
-          level - 1,
-        ])
+        await read.query<{ idx: number; hash: Uint8Array }>(
+          'SELECT idx, hash FROM ledger_nodes WHERE level = ?',
+          [level - 1],
+        )
       ).map((r) => [r.idx, r.hash]),
     );
     for (const row of rows) {
@@ -127,9 +149,13 @@ async function verifyInnerNodes(read: Sql, size: number, from: number): Promise<
         });
       }
       if (!Buffer.from(nodeHash(left, right)).equals(row.hash)) {
-        throw new CustosError('NODE_HASH_MISMATCH', `tree node ${level}/${row.idx} is not the hash of its children`, {
-          details: { index: row.idx * 2 ** level },
-        });
+        throw new CustosError(
+          'NODE_HASH_MISMATCH',
+          `tree node ${level}/${row.idx} is not the hash of its children`,
+          {
+            details: { index: row.idx * 2 ** level },
+          },
+        );
       }
     }
   }

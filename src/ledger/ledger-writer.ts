@@ -92,10 +92,14 @@ export class LedgerWriter {
       await conn.commit();
     } catch (cause) {
       await conn.rollback().catch(() => undefined);
-      const error = new CustosError('LEDGER_APPEND_FAILED', 'the ledger could not record the change; nothing was written', {
-        cause,
-        retryable: true,
-      });
+      const error = new CustosError(
+        'LEDGER_APPEND_FAILED',
+        'the ledger could not record the change; nothing was written',
+        {
+          cause,
+          retryable: true,
+        },
+      );
       for (const unit of batch) unit.reject(unit.failed ?? error);
       return;
     }

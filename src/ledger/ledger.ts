@@ -3,7 +3,13 @@
  * committer, with signed checkpoints (and their cosignatures) stored beside it.
  */
 import { CustosError } from '../core/errors.js';
-import { addCosignatures, parseCheckpoint, parseNote, parseVerifierKey, type NoteSigner } from './note/index.js';
+import {
+  addCosignatures,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  type NoteSigner,
+} from './note/index.js';
 import { EMPTY_ROOT } from './merkle/index.js';
 import { LedgerWriter, type Committed, type LedgerTx } from './ledger-writer.js';
 import { consistencyProof, inclusionProof, rootAt, treeSize } from './ledger-reader.js';
@@ -65,10 +71,16 @@ export class Ledger {
       const existing = await tx.query('SELECT 1 AS one FROM ledger_head WHERE id = 1');
       if (existing.length > 0) throw new CustosError('ALREADY_INITIALISED', 'the ledger already exists');
       const created = this.deps.now().toISOString();
-      for (const [key, value] of [['origin', origin], ['verifier_key', verifierKey], ['created_at', created]]) {
+      for (const [key, value] of [
+        ['origin', origin],
+        ['verifier_key', verifierKey],
+        ['created_at', created],
+      ]) {
         await tx.run('INSERT INTO ledger_meta (key, value) VALUES (?, ?)', [key!, value!]);
       }
-      await tx.run('INSERT INTO ledger_head (id, size, compact, pruned_below) VALUES (1, 0, ?, 0)', [new Uint8Array()]);
+      await tx.run('INSERT INTO ledger_head (id, size, compact, pruned_below) VALUES (1, 0, ?, 0)', [
+        new Uint8Array(),
+      ]);
       await tx.append({
         type: 'ledger.created',
         correlationId: 'ledger',
@@ -83,7 +95,10 @@ export class Ledger {
   async info(): Promise<LedgerInfo> {
     const read = this.deps.store.read;
     const meta = new Map(
-      (await read.query<{ key: string; value: string }>('SELECT key, value FROM ledger_meta')).map((r) => [r.key, r.value]),
+      (await read.query<{ key: string; value: string }>('SELECT key, value FROM ledger_meta')).map((r) => [
+        r.key,
+        r.value,
+      ]),
     );
     const origin = meta.get('origin');
     const verifierKey = meta.get('verifier_key');
@@ -150,9 +165,10 @@ export class Ledger {
   }
 
   async checkpointAt(size: number): Promise<SignedCheckpoint | undefined> {
-    const rows = await this.deps.store.read.query<{ note: string }>('SELECT note FROM ledger_checkpoints WHERE size = ?', [
-      size,
-    ]);
+    const rows = await this.deps.store.read.query<{ note: string }>(
+      'SELECT note FROM ledger_checkpoints WHERE size = ?',
+      [size],
+    );
     const note = rows[0]?.note;
     if (note === undefined) return undefined;
     return { size, note, rootHash: parseCheckpoint(parseNote(note).text).rootHash };
@@ -190,10 +206,15 @@ export class Ledger {
   /** Stores witness cosignature lines with the checkpoint they cosign (verified by the caller). */
   async addCosignatures(size: number, lines: readonly string[]): Promise<void> {
     await this.transact(async (tx) => {
-      const rows = await tx.query<{ note: string }>('SELECT note FROM ledger_checkpoints WHERE size = ?', [size]);
+      const rows = await tx.query<{ note: string }>('SELECT note FROM ledger_checkpoints WHERE size = ?', [
+        size,
+      ]);
       const note = rows[0]?.note;
       if (note === undefined) throw new CustosError('CHECKPOINT_MISSING', `no checkpoint at size ${size}`);
-      await tx.run('UPDATE ledger_checkpoints SET note = ? WHERE size = ?', [addCosignatures(note, lines), size]);
+      await tx.run('UPDATE ledger_checkpoints SET note = ? WHERE size = ?', [
+        addCosignatures(note, lines),
+        size,
+      ]);
     });
   }
 

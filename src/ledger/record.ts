@@ -74,7 +74,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function checkIdPair(value: unknown, what: string, kinds?: readonly string[]): void {
-  if (!isObject(value) || Object.keys(value).length !== 2) fail('RECORD_MALFORMED', `${what} must be {kind, id}`);
+  if (!isObject(value) || Object.keys(value).length !== 2)
+    fail('RECORD_MALFORMED', `${what} must be {kind, id}`);
   const { kind, id } = value;
   if (typeof kind !== 'string' || (kinds ? !kinds.includes(kind) : !/^[a-z][a-z0-9_]{0,63}$/.test(kind))) {
     fail('RECORD_MALFORMED', `${what}.kind is invalid`);
@@ -84,7 +85,8 @@ function checkIdPair(value: unknown, what: string, kinds?: readonly string[]): v
 
 /** Validates the caller-supplied part of a record. Throws RECORD_MALFORMED / RECORD_REF_INVALID. */
 export function validateDraft(draft: RecordDraft): void {
-  if (typeof draft.type !== 'string' || !TYPE.test(draft.type)) fail('RECORD_MALFORMED', 'type must be dotted lowercase');
+  if (typeof draft.type !== 'string' || !TYPE.test(draft.type))
+    fail('RECORD_MALFORMED', 'type must be dotted lowercase');
   if (typeof draft.correlationId !== 'string' || !ID.test(draft.correlationId)) {
     fail('RECORD_MALFORMED', 'correlationId is invalid');
   }
@@ -92,7 +94,8 @@ export function validateDraft(draft: RecordDraft): void {
   if (draft.subject !== undefined) checkIdPair(draft.subject, 'subject');
   for (const key of ['controlId', 'bundleHash'] as const) {
     const value = draft[key];
-    if (value !== undefined && (typeof value !== 'string' || !ID.test(value))) fail('RECORD_MALFORMED', `${key} is invalid`);
+    if (value !== undefined && (typeof value !== 'string' || !ID.test(value)))
+      fail('RECORD_MALFORMED', `${key} is invalid`);
   }
   if (!isObject(draft.payload)) fail('RECORD_MALFORMED', 'payload must be an object');
   for (const ref of draft.refs ?? []) {
@@ -105,10 +108,12 @@ export function validateDraft(draft: RecordDraft): void {
 /** Validates a parsed record envelope read from storage or an export (attacker-controlled). */
 export function validateRecord(value: unknown): LedgerRecord {
   if (!isObject(value)) fail('RECORD_MALFORMED', 'a record must be an object');
-  for (const key of Object.keys(value)) if (!ENVELOPE_KEYS.has(key)) fail('RECORD_MALFORMED', `unknown field ${key}`);
+  for (const key of Object.keys(value))
+    if (!ENVELOPE_KEYS.has(key)) fail('RECORD_MALFORMED', `unknown field ${key}`);
   if (value['v'] !== RECORD_VERSION) fail('RECORD_MALFORMED', 'unsupported record version');
   const index = value['index'];
-  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) fail('RECORD_MALFORMED', 'bad index');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0)
+    fail('RECORD_MALFORMED', 'bad index');
   if (typeof value['time'] !== 'string' || !TIME.test(value['time'])) fail('RECORD_MALFORMED', 'bad time');
   const prev = value['prev'];
   if (index === 0 ? prev !== undefined : typeof prev !== 'string' || !B64_HASH.test(prev)) {
@@ -117,6 +122,7 @@ export function validateRecord(value: unknown): LedgerRecord {
   if (!Array.isArray(value['refs'])) fail('RECORD_MALFORMED', 'refs must be an array');
   const record = value as unknown as LedgerRecord;
   validateDraft(record);
-  for (const ref of record.refs) if (ref.index >= index) fail('RECORD_REF_INVALID', 'a ref must point backwards');
+  for (const ref of record.refs)
+    if (ref.index >= index) fail('RECORD_REF_INVALID', 'a ref must point backwards');
   return record;
 }

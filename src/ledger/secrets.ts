@@ -20,7 +20,12 @@ export interface FingerprintKey {
 
 export function fingerprintKeyFrom(key: Uint8Array): FingerprintKey {
   if (key.length < 32) throw new CustosError('KEY_MALFORMED', 'fingerprint key must be at least 32 bytes');
-  const id = crypto.createHash('sha256').update('custos fingerprint key\n').update(key).digest('hex').slice(0, 8);
+  const id = crypto
+    .createHash('sha256')
+    .update('custos fingerprint key\n')
+    .update(key)
+    .digest('hex')
+    .slice(0, 8);
   return { id, key };
 }
 
@@ -44,7 +49,8 @@ export function openCommitment(commitment: string, salt: Uint8Array, value: stri
   return commit(value, salt).commitment === commitment;
 }
 
-const SECRET_NAME = /(secret|password|passwd|passphrase|private_?key|privatekey|api_?key|apikey|token|credential)$/i;
+const SECRET_NAME =
+  /(secret|password|passwd|passphrase|private_?key|privatekey|api_?key|apikey|token|credential)$/i;
 const SECRET_VALUE = /-----BEGIN [A-Z ]*PRIVATE KEY-----|^PRIVATE\+KEY\+/;
 
 /**
@@ -73,7 +79,8 @@ export function assertNoSecrets(value: JsonValue, path = 'payload'): void {
 function isProtected(value: JsonValue): boolean {
   return (
     value === null ||
-    (typeof value === 'string' && (value.startsWith(FINGERPRINT_PREFIX) || value.startsWith(COMMITMENT_PREFIX)))
+    (typeof value === 'string' &&
+      (value.startsWith(FINGERPRINT_PREFIX) || value.startsWith(COMMITMENT_PREFIX)))
   );
 }
 

@@ -18,7 +18,12 @@ export interface AppendedRecord {
 }
 
 /** Builds the canonical bytes of one record (pure). */
-export function encodeRecord(draft: RecordDraft, index: number, time: string, prev: Uint8Array | undefined): Uint8Array {
+export function encodeRecord(
+  draft: RecordDraft,
+  index: number,
+  time: string,
+  prev: Uint8Array | undefined,
+): Uint8Array {
   const record: LedgerRecord = {
     ...draft,
     v: RECORD_VERSION,

@@ -15,7 +15,9 @@ export async function migrate(conn: WriteConnection, now: () => Date): Promise<n
     await conn.begin();
     try {
       if (conn.dialect === 'postgres') await conn.run('SELECT pg_advisory_xact_lock(7253911)');
-      const done = await conn.query('SELECT version FROM schema_migrations WHERE version = ?', [migration.version]);
+      const done = await conn.query('SELECT version FROM schema_migrations WHERE version = ?', [
+        migration.version,
+      ]);
       if (done.length === 0) {
         for (const statement of migrationStatements(conn.dialect, migration)) await conn.run(statement);
         await conn.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
@@ -28,9 +30,13 @@ export async function migrate(conn: WriteConnection, now: () => Date): Promise<n
       await conn.commit();
     } catch (cause) {
       await conn.rollback().catch(() => undefined);
-      throw new CustosError('STORE_MIGRATION_FAILED', `migration ${migration.version} (${migration.name}) failed`, {
-        cause,
-      });
+      throw new CustosError(
+        'STORE_MIGRATION_FAILED',
+        `migration ${migration.version} (${migration.name}) failed`,
+        {
+          cause,
+        },
+      );
     }
   }
   return applied;

@@ -10,7 +10,9 @@ export async function openStore(
   now: () => Date = () => new Date(),
 ): Promise<Store> {
   const store =
-    config.databaseUrl !== undefined ? await openPostgresStore(config.databaseUrl) : openSqliteStore(config.dataDir);
+    config.databaseUrl !== undefined
+      ? await openPostgresStore(config.databaseUrl)
+      : openSqliteStore(config.dataDir);
   try {
     await migrate(store.write, now);
   } catch (e) {

@@ -13,10 +13,16 @@ const LEDGER_LOCK_KEY = 7253912;
 const MAX_PARAMS = 65_000;
 
 // int8 and numeric counts as JS numbers: ledger indexes and sizes stay below 2^53.
-const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
-} as unknown as pg.CustomTypesConfig;
+const INT8_OID = 20;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID
+      ? (v: string) => Number(v)
+      : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(
+          oid,
+          format,
+        )) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** Numbers `?` placeholders as `$1..$n`. Custos SQL never puts `?` inside literals. */
 export function numberPlaceholders(sql: string): string {
@@ -94,7 +100,10 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
         });
         return `(${refs.join(',')})`;
       });
-      await this.client.query(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`, values);
+      await this.client.query(
+        `INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`,
+        values,
+      );
     }
   }
 }

@@ -33,7 +33,11 @@ export interface WriteConnection extends Sql {
    */
   lockLedger(): Promise<void>;
   /** Inserts many rows in few round trips. */
-  insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void>;
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly SqlParam[])[],
+  ): Promise<void>;
 }
 
 export interface Store {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { CustosError } from '../core/errors.js';
 import type { Row, Sql, SqlParam, Store, WriteConnection } from './sql.js';
 
-type Statement = Database.Statement<unknown[], unknown>;
+type Statement = Database.Statement;
 
 class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
@@ -68,7 +68,11 @@ class SqliteWriteConnection extends SqliteSql implements WriteConnection {
     // BEGIN IMMEDIATE already holds SQLite's single write lock.
     return Promise.resolve();
   }
-  insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void> {
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly SqlParam[])[],
+  ): Promise<void> {
     const stmt = this.prepare(
       `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );

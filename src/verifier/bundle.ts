@@ -44,10 +44,12 @@ export function checkManifest(value: unknown): ExportManifest {
   if (m['format'] !== EXPORT_FORMAT) throw bad(`format is not ${EXPORT_FORMAT}`);
   if (typeof m['origin'] !== 'string' || m['origin'] === '') throw bad('origin missing');
   if (m['kind'] !== 'full' && m['kind'] !== 'range') throw bad('kind must be full or range');
-  if (!SAFE(m['from']) || !SAFE(m['to']) || !SAFE(m['treeSize'])) throw bad('from, to and treeSize must be integers');
+  if (!SAFE(m['from']) || !SAFE(m['to']) || !SAFE(m['treeSize']))
+    throw bad('from, to and treeSize must be integers');
   if (!(m['from'] <= m['to'] && m['to'] <= m['treeSize'])) throw bad('requires from <= to <= treeSize');
   if (m['kind'] === 'full' && m['to'] !== m['treeSize']) throw bad('a full export ends at treeSize');
-  if (!Array.isArray(m['prefix']) || !m['prefix'].every((h) => typeof h === 'string')) throw bad('prefix must be a list');
+  if (!Array.isArray(m['prefix']) || !m['prefix'].every((h) => typeof h === 'string'))
+    throw bad('prefix must be a list');
   if (typeof m['createdAt'] !== 'string') throw bad('createdAt missing');
   return m as unknown as ExportManifest;
 }

@@ -29,24 +29,35 @@ export function checkCheckpoint(note: string, trust: TrustPolicy): CheckedCheckp
     text = openNote(note, [trust.log]).text;
   } catch (e) {
     if (e instanceof CustosError && e.code === 'NOTE_UNVERIFIED') {
-      throw new CustosError('CHECKPOINT_SIGNER_UNKNOWN', `checkpoint is not signed by the trusted log key ${trust.log.name}`, {
-        cause: e,
-      });
+      throw new CustosError(
+        'CHECKPOINT_SIGNER_UNKNOWN',
+        `checkpoint is not signed by the trusted log key ${trust.log.name}`,
+        {
+          cause: e,
+        },
+      );
     }
     throw e;
   }
   const checkpoint = parseCheckpoint(text);
   if (checkpoint.origin !== trust.log.name) {
-    throw new CustosError('CHECKPOINT_ORIGIN_MISMATCH', `checkpoint origin ${checkpoint.origin} is not ${trust.log.name}`);
+    throw new CustosError(
+      'CHECKPOINT_ORIGIN_MISMATCH',
+      `checkpoint origin ${checkpoint.origin} is not ${trust.log.name}`,
+    );
   }
   const cosigners: { name: string; timestamp: number }[] = [];
   for (const sig of parseNote(note).signatures) {
     if (sig.name === trust.log.name && sig.keyId === trust.log.keyId) continue;
     const witness = trust.witnesses.find((w) => w.name === sig.name && w.keyId === sig.keyId);
     if (witness === undefined) {
-      throw new CustosError('COSIGNATURE_UNKNOWN_WITNESS', `checkpoint carries a signature by unknown key ${sig.name}`, {
-        details: { signer: sig.name },
-      });
+      throw new CustosError(
+        'COSIGNATURE_UNKNOWN_WITNESS',
+        `checkpoint carries a signature by unknown key ${sig.name}`,
+        {
+          details: { signer: sig.name },
+        },
+      );
     }
     cosigners.push({ name: witness.name, timestamp: verifyCosignature(text, sig, witness).timestamp });
   }

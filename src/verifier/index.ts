@@ -7,7 +7,13 @@
  */
 export { verifyBundle, type TrustedKeys, type VerifyReport, type Progress } from './verify-bundle.js';
 export { readExportDir } from './read-dir.js';
-export { EXPORT_FORMAT, checkManifest, type ExportBundle, type ExportManifest, type CarriedCheckpoint } from './bundle.js';
+export {
+  EXPORT_FORMAT,
+  checkManifest,
+  type ExportBundle,
+  type ExportManifest,
+  type CarriedCheckpoint,
+} from './bundle.js';
 export { RecordChain } from './record-chain.js';
 export { checkCheckpoint, type TrustPolicy, type CheckedCheckpoint } from './checkpoint-check.js';
 export { formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';

@@ -43,7 +43,8 @@ export function parseTlogProof(text: string): TlogProof {
   if (!DECIMAL.test(digits) || !Number.isSafeInteger(index)) throw bad('index is not a decimal integer');
   const proof = lines.slice(i).map((line) => {
     const hash = decodeBase64Strict(line);
-    if (hash?.length !== 32) throw new CustosError('HASH_LENGTH_INVALID', 'tlog-proof: a proof hash is not 32 bytes');
+    if (hash?.length !== 32)
+      throw new CustosError('HASH_LENGTH_INVALID', 'tlog-proof: a proof hash is not 32 bytes');
     return hash;
   });
   return { index, proof, checkpoint, ...(extra === undefined ? {} : { extra }) };

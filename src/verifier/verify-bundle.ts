@@ -33,7 +33,11 @@ export interface VerifyReport {
 
 export type Progress = (done: number, total: number) => void;
 
-export function verifyBundle(bundle: ExportBundle, trusted?: TrustedKeys, onProgress?: Progress): VerifyReport {
+export function verifyBundle(
+  bundle: ExportBundle,
+  trusted?: TrustedKeys,
+  onProgress?: Progress,
+): VerifyReport {
   const manifest = checkManifest(bundle.manifest);
   const keys = trusted ?? bundle.keys;
   const trust: TrustPolicy = {
@@ -45,11 +49,17 @@ export function verifyBundle(bundle: ExportBundle, trusted?: TrustedKeys, onProg
     throw new CustosError('CHECKPOINT_ORIGIN_MISMATCH', 'the checkpoint origin is not the export origin');
   }
   if (main.size !== manifest.treeSize) {
-    throw new CustosError('CHECKPOINT_SIZE_MISMATCH', `checkpoint size ${main.size} is not the export tree size`, {
-      details: { size: main.size, treeSize: manifest.treeSize },
-    });
+    throw new CustosError(
+      'CHECKPOINT_SIZE_MISMATCH',
+      `checkpoint size ${main.size} is not the export tree size`,
+      {
+        details: { size: main.size, treeSize: manifest.treeSize },
+      },
+    );
   }
-  const older = bundle.olderCheckpoints.map((c) => checkCheckpoint(c.note, trust)).sort((a, b) => a.size - b.size);
+  const older = bundle.olderCheckpoints
+    .map((c) => checkCheckpoint(c.note, trust))
+    .sort((a, b) => a.size - b.size);
   const all = [...older.filter((c) => c.size < main.size), main];
   checkConsistencyProofs(bundle, all);
   const chain = new RecordChain(manifest.from, decodePrefix(manifest.prefix));
@@ -73,7 +83,8 @@ export function verifyBundle(bundle: ExportBundle, trusted?: TrustedKeys, onProg
 function decodePrefix(prefix: readonly string[]): Uint8Array[] {
   return prefix.map((h) => {
     const bytes = decodeBase64Strict(h);
-    if (bytes?.length !== 32) throw new CustosError('HASH_LENGTH_INVALID', 'manifest prefix hash is not 32 bytes');
+    if (bytes?.length !== 32)
+      throw new CustosError('HASH_LENGTH_INVALID', 'manifest prefix hash is not 32 bytes');
     return bytes;
   });
 }
@@ -104,9 +115,13 @@ function verifyFull(
     while (checkpoints[next] !== undefined && checkpoints[next]!.size === chain.size) {
       const cp = checkpoints[next++]!;
       if (!Buffer.from(chain.range.root()).equals(cp.rootHash)) {
-        throw new CustosError('CHECKPOINT_ROOT_MISMATCH', `records do not produce the root signed at size ${cp.size}`, {
-          details: { index: verifiedUpTo, size: cp.size },
-        });
+        throw new CustosError(
+          'CHECKPOINT_ROOT_MISMATCH',
+          `records do not produce the root signed at size ${cp.size}`,
+          {
+            details: { index: verifiedUpTo, size: cp.size },
+          },
+        );
       }
       verifiedUpTo = cp.size;
     }
@@ -124,7 +139,9 @@ function verifyFull(
     if (++done % 65536 === 0) onProgress?.(done, total);
   }
   if (chain.size < to) {
-    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, { details: { index: chain.size } });
+    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, {
+      details: { index: chain.size },
+    });
   }
   onProgress?.(done, total);
   return done;
@@ -141,28 +158,38 @@ function verifyRange(
   let done = 0;
   for (const line of lines(bundle.records)) {
     const index = chain.size;
-    if (index >= to) throw new CustosError('EXPORT_MALFORMED', 'more records than the range', { details: { index } });
+    if (index >= to)
+      throw new CustosError('EXPORT_MALFORMED', 'more records than the range', { details: { index } });
     const { leafHash } = chain.push(line);
     const text = bundle.proofs.get(index);
     if (text === undefined) {
-      throw new CustosError('PROOF_MALFORMED', `no inclusion proof for record ${index}`, { details: { index } });
+      throw new CustosError('PROOF_MALFORMED', `no inclusion proof for record ${index}`, {
+        details: { index },
+      });
     }
     const proof = parseTlogProof(text);
     if (proof.index !== index || proof.checkpoint !== main.note) {
-      throw new CustosError('PROOF_MALFORMED', `inclusion proof ${index} is for another index or checkpoint`, {
-        details: { index },
-      });
+      throw new CustosError(
+        'PROOF_MALFORMED',
+        `inclusion proof ${index} is for another index or checkpoint`,
+        {
+          details: { index },
+        },
+      );
     }
     try {
       verifyInclusion(index, main.size, leafHash, proof.proof, main.rootHash);
     } catch (e) {
-      if (e instanceof CustosError) throw new CustosError(e.code, `record ${index}: ${e.message}`, { details: { index } });
+      if (e instanceof CustosError)
+        throw new CustosError(e.code, `record ${index}: ${e.message}`, { details: { index } });
       throw e;
     }
     if (++done % 4096 === 0) onProgress?.(done, total);
   }
   if (chain.size < to) {
-    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, { details: { index: chain.size } });
+    throw new CustosError('RECORD_MISSING', `record ${chain.size} is missing`, {
+      details: { index: chain.size },
+    });
   }
   onProgress?.(done, total);
   return done;
@@ -174,15 +201,22 @@ function checkConsistencyProofs(bundle: ExportBundle, checkpoints: readonly Chec
     const b = checkpoints[i]!;
     const proof = bundle.consistency.get(`${a.size}-${b.size}`);
     if (proof === undefined) {
-      throw new CustosError('PROOF_MALFORMED', `no consistency proof between checkpoints ${a.size} and ${b.size}`);
+      throw new CustosError(
+        'PROOF_MALFORMED',
+        `no consistency proof between checkpoints ${a.size} and ${b.size}`,
+      );
     }
     try {
       verifyConsistency(a.size, b.size, proof, a.rootHash, b.rootHash);
     } catch (cause) {
-      throw new CustosError('CHECKPOINT_INCONSISTENT', `checkpoints ${a.size} and ${b.size} are not consistent`, {
-        cause,
-        details: { size1: a.size, size2: b.size },
-      });
+      throw new CustosError(
+        'CHECKPOINT_INCONSISTENT',
+        `checkpoints ${a.size} and ${b.size} are not consistent`,
+        {
+          cause,
+          details: { size1: a.size, size2: b.size },
+        },
+      );
     }
   }
 }

@@ -35,7 +35,9 @@ beforeAll(async () => {
   midSize = (await app.ledger.checkpoint()).size;
   await Promise.all(Array.from({ length: N / 2 }, (_, i) => app.ledger.append(draft(i, `run-${i % 89}`))));
   const cp = await app.ledger.checkpoint();
-  await app.ledger.addCosignatures(cp.size, [cosign(parseNote(cp.note).text, parseSignerKey(witness.signerKey), 1_700_000_000)]);
+  await app.ledger.addCosignatures(cp.size, [
+    cosign(parseNote(cp.note).text, parseSignerKey(witness.signerKey), 1_700_000_000),
+  ]);
   await app.close();
   exportDir = path.join(base, 'export');
   const exp = custos(['ledger', 'export', '--data-dir', dataDir, '--out', exportDir]);
@@ -56,7 +58,8 @@ function expectFailure(result: { code: number; stderr: string }, code: string, i
 
 describe('offline: custos verify DIR', () => {
   const verify = (dir: string) => custos(['verify', dir, '--key', logKey, '--witness', witness.verifierKey]);
-  const lines = (dir: string) => fs.readFileSync(path.join(dir, 'records.jsonl'), 'utf8').split('\n').slice(0, -1);
+  const lines = (dir: string) =>
+    fs.readFileSync(path.join(dir, 'records.jsonl'), 'utf8').split('\n').slice(0, -1);
   const writeLines = (dir: string, ls: string[]) => {
     fs.writeFileSync(path.join(dir, 'records.jsonl'), ls.map((l) => `${l}\n`).join(''));
   };
@@ -121,7 +124,10 @@ describe('offline: custos verify DIR', () => {
     const dir = copyOf(exportDir, 'x-checkpoint');
     const note = fs.readFileSync(path.join(dir, 'checkpoint'), 'utf8');
     const [origin, size] = note.split('\n');
-    fs.writeFileSync(path.join(dir, 'checkpoint'), note.replace(/^(.*\n.*\n).*\n/, `$1${Buffer.alloc(32, 1).toString('base64')}\n`));
+    fs.writeFileSync(
+      path.join(dir, 'checkpoint'),
+      note.replace(/^(.*\n.*\n).*\n/, `$1${Buffer.alloc(32, 1).toString('base64')}\n`),
+    );
     expect(origin).toBe(ORIGIN);
     expectFailure(verify(dir), 'NOTE_SIGNATURE_INVALID');
     fs.copyFileSync(path.join(dir, 'checkpoints', `${midSize}.checkpoint`), path.join(dir, 'checkpoint'));
@@ -155,7 +161,8 @@ describe('live: custos ledger verify', () => {
     return dir;
   };
   const note = (db: Database.Database) =>
-    (db.prepare('SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1').get() as { note: string }).note;
+    (db.prepare('SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1').get() as { note: string })
+      .note;
 
   it('passes on the untouched store', () => {
     const r = verify(path.join(base, 'data'));
@@ -165,16 +172,22 @@ describe('live: custos ledger verify', () => {
   it('a flipped byte in a record', () => {
     const dir = tamper('l-flip', (db) => {
       const row = db.prepare('SELECT data FROM ledger_records WHERE idx = 6000').get() as { data: Buffer };
-      row.data[row.data.length - 5] ^= 0x01;
+      row.data[row.data.length - 5]! ^= 0x01;
       db.prepare('UPDATE ledger_records SET data = ? WHERE idx = 6000').run(row.data);
     });
     const r = verify(dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error (LEAF_HASH_MISMATCH|RECORD_NONCANONICAL|RECORD_MALFORMED):.*first bad index: 6000\)/);
+    expect(r.stderr).toMatch(
+      /error (LEAF_HASH_MISMATCH|RECORD_NONCANONICAL|RECORD_MALFORMED):.*first bad index: 6000\)/,
+    );
   });
 
   it('a deleted record', () => {
-    expectFailure(verify(tamper('l-delete', (db) => db.exec('DELETE FROM ledger_records WHERE idx = 321'))), 'RECORD_MISSING', 321);
+    expectFailure(
+      verify(tamper('l-delete', (db) => db.exec('DELETE FROM ledger_records WHERE idx = 321'))),
+      'RECORD_MISSING',
+      321,
+    );
   });
 
   it('two swapped records', () => {
@@ -197,8 +210,11 @@ describe('live: custos ledger verify', () => {
       const forged = JSON.parse(row.data.toString('utf8')) as Record<string, unknown>;
       forged['payload'] = { i: -1, note: 'forged' };
       const top = (db.prepare('SELECT max(idx) AS m FROM ledger_records').get() as { m: number }).m;
-      for (let i = top; i >= 3000; i--) db.prepare('UPDATE ledger_records SET idx = ? WHERE idx = ?').run(i + 1, i);
-      db.prepare('INSERT INTO ledger_records (idx, data) VALUES (3000, ?)').run(Buffer.from(canonicalize(forged)));
+      for (let i = top; i >= 3000; i--)
+        db.prepare('UPDATE ledger_records SET idx = ? WHERE idx = ?').run(i + 1, i);
+      db.prepare('INSERT INTO ledger_records (idx, data) VALUES (3000, ?)').run(
+        Buffer.from(canonicalize(forged)),
+      );
     });
     expectFailure(verify(dir), 'LEAF_HASH_MISMATCH', 3000);
   });

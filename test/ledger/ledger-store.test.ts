@@ -47,14 +47,18 @@ for (const kind of storeKinds()) {
         }),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      const ids = (await t.store.read.query<{ id: string }>('SELECT id FROM demo ORDER BY id')).map((r) => r.id);
+      const ids = (await t.store.read.query<{ id: string }>('SELECT id FROM demo ORDER BY id')).map(
+        (r) => r.id,
+      );
       expect(ids).toEqual(['a', 'c']);
       expect(await t.ledger.size()).toBe(3);
 
       // If the ledger cannot record, the state change does not happen either.
       const trigger =
         kind.name === 'sqlite'
-          ? ["CREATE TRIGGER no_records BEFORE INSERT ON ledger_records BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
+          ? [
+              "CREATE TRIGGER no_records BEFORE INSERT ON ledger_records BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+            ]
           : [
               "CREATE FUNCTION no_records() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql",
               'CREATE TRIGGER no_records BEFORE INSERT ON ledger_records FOR EACH ROW EXECUTE FUNCTION no_records()',
@@ -78,7 +82,10 @@ for (const kind of storeKinds()) {
         [{ ...draft(1), actor: { kind: 'robot', id: 'x' } }, 'RECORD_MALFORMED'],
         [{ ...draft(1), type: 'NoDots' }, 'RECORD_MALFORMED'],
         [{ ...draft(1), payload: { n: Number.NaN } }, 'CANONICAL_JSON_INVALID'],
-        [{ ...draft(1), refs: [{ index: 0, leafHash: encodeBase64(new Uint8Array(32)) }] }, 'RECORD_REF_INVALID'],
+        [
+          { ...draft(1), refs: [{ index: 0, leafHash: encodeBase64(new Uint8Array(32)) }] },
+          'RECORD_REF_INVALID',
+        ],
       ] as const;
       for (const [d, code] of bad) {
         await expect(t.ledger.append(d as never)).rejects.toMatchObject({ code });
@@ -127,7 +134,9 @@ for (const kind of storeKinds()) {
         }
       }
       await expect(t.ledger.inclusionProof(5, 100_000)).rejects.toMatchObject({ code: 'PROOF_SIZE_INVALID' });
-      await expect(t.ledger.inclusionProof(600, 500)).rejects.toMatchObject({ code: 'PROOF_INDEX_OUT_OF_RANGE' });
+      await expect(t.ledger.inclusionProof(600, 500)).rejects.toMatchObject({
+        code: 'PROOF_INDEX_OUT_OF_RANGE',
+      });
     });
 
     it('prunes old records while later proofs and the checkpoints stay valid', async () => {
@@ -138,12 +147,25 @@ for (const kind of storeKinds()) {
       const after = await t.ledger.checkpoint();
       const root = after.rootHash;
       for (const index of [173, 174, 200, 255, 256, 299, after.size - 1]) {
-        const [row] = await t.store.read.query<{ data: Uint8Array }>('SELECT data FROM ledger_records WHERE idx = ?', [
+        const [row] = await t.store.read.query<{ data: Uint8Array }>(
+          'SELECT data FROM ledger_records WHERE idx = ?',
+          [index],
+        );
+        verifyInclusion(
           index,
-        ]);
-        verifyInclusion(index, after.size, leafHash(row!.data), await t.ledger.inclusionProof(index, after.size), root);
+          after.size,
+          leafHash(row!.data),
+          await t.ledger.inclusionProof(index, after.size),
+          root,
+        );
       }
-      verifyConsistency(before.size, after.size, await t.ledger.consistencyProof(before.size, after.size), before.rootHash, root);
+      verifyConsistency(
+        before.size,
+        after.size,
+        await t.ledger.consistencyProof(before.size, after.size),
+        before.rootHash,
+        root,
+      );
       expect(await t.store.read.query('SELECT idx FROM ledger_records WHERE idx < 173')).toEqual([]);
       await expect(t.ledger.inclusionProof(10, after.size)).rejects.toMatchObject({ code: 'LEDGER_PRUNED' });
       const report = await verifyLive(t.ledger);

@@ -15,7 +15,8 @@ export async function initCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const custos = await initialise(args, io);
   try {
     const info = await custos.ledger.info();
-    if (args.bools.has('json')) io.out(`${JSON.stringify({ origin: info.origin, verifierKey: info.verifierKey })}\n`);
+    if (args.bools.has('json'))
+      io.out(`${JSON.stringify({ origin: info.origin, verifierKey: info.verifierKey })}\n`);
     else io.out(`${info.verifierKey}\n`);
     return EXIT.ok;
   } finally {

@@ -31,18 +31,23 @@ export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
           onProgress: progressBar(io, 'verifying'),
         });
         if (args.bools.has('json')) printJson(io, { ok: true, ...report });
-        else io.out(`OK ${report.origin}: ${report.records} records, ${report.checkpoints} checkpoint(s) verified\n`);
+        else
+          io.out(
+            `OK ${report.origin}: ${report.records} records, ${report.checkpoints} checkpoint(s) verified\n`,
+          );
         return EXIT.ok;
       }
       case 'checkpoint': {
         const cp = await ledger.checkpoint();
-        if (args.bools.has('json')) printJson(io, { size: cp.size, rootHash: encodeBase64(cp.rootHash), note: cp.note });
+        if (args.bools.has('json'))
+          printJson(io, { size: cp.size, rootHash: encodeBase64(cp.rootHash), note: cp.note });
         else io.out(cp.note);
         return EXIT.ok;
       }
       case 'export': {
         const out = args.flags['out'];
-        if (out === undefined) throw new CustosError('INPUT_INVALID', 'usage: custos ledger export --out DIR [--from N --to M]');
+        if (out === undefined)
+          throw new CustosError('INPUT_INVALID', 'usage: custos ledger export --out DIR [--from N --to M]');
         const from = intFlag(args, 'from');
         const to = intFlag(args, 'to');
         // Cover everything recorded so far with a fresh signed checkpoint when this process can sign.
@@ -57,12 +62,15 @@ export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
           now,
           onProgress: progressBar(io, 'exporting'),
         });
-        io.out(`exported ${manifest.kind} [${manifest.from}, ${manifest.to}) of tree ${manifest.treeSize} to ${out}\n`);
+        io.out(
+          `exported ${manifest.kind} [${manifest.from}, ${manifest.to}) of tree ${manifest.treeSize} to ${out}\n`,
+        );
         return EXIT.ok;
       }
       case 'prune': {
         const below = intFlag(args, 'below');
-        if (below === undefined) throw new CustosError('INPUT_INVALID', 'usage: custos ledger prune --below N');
+        if (below === undefined)
+          throw new CustosError('INPUT_INVALID', 'usage: custos ledger prune --below N');
         const record = await ledger.prune(below, { kind: 'human', id: io.env['USER'] ?? 'operator' });
         io.out(`pruned records below ${below} (recorded as record ${record.index})\n`);
         return EXIT.ok;
@@ -70,7 +78,8 @@ export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
       case 'proof': {
         const index = intFlag(args, 'index');
         const latest = await ledger.latestCheckpoint();
-        if (index === undefined) throw new CustosError('INPUT_INVALID', 'usage: custos ledger proof --index N');
+        if (index === undefined)
+          throw new CustosError('INPUT_INVALID', 'usage: custos ledger proof --index N');
         if (latest === undefined) throw new CustosError('CHECKPOINT_MISSING', 'no signed checkpoint yet');
         const proof = await ledger.inclusionProof(index, latest.size);
         io.out(formatTlogProof({ index, proof, checkpoint: latest.note }));

@@ -3,7 +3,11 @@ import { openCustos, type Custos } from '../../main.js';
 import type { CliIo, ParsedArgs } from '../io.js';
 
 /** Opens an existing installation for a command and closes it afterwards. */
-export async function withCustos(args: ParsedArgs, io: CliIo, fn: (custos: Custos) => Promise<number>): Promise<number> {
+export async function withCustos(
+  args: ParsedArgs,
+  io: CliIo,
+  fn: (custos: Custos) => Promise<number>,
+): Promise<number> {
   const custos = await openCustos(parseConfig({ env: io.env, flags: args.flags, cwd: io.cwd }));
   try {
     return await fn(custos);

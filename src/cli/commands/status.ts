@@ -20,7 +20,11 @@ export function statusCommand(args: ParsedArgs, io: CliIo): Promise<number> {
       cosignatures: Math.max(0, signatures - 1),
     };
     if (args.bools.has('json')) printJson(io, status);
-    else printTable(io, Object.entries(status).map(([k, v]) => [k, String(v)]));
+    else
+      printTable(
+        io,
+        Object.entries(status).map(([k, v]) => [k, String(v)]),
+      );
     return EXIT.ok;
   });
 }

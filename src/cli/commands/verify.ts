@@ -25,7 +25,8 @@ export function witnessKeys(args: ParsedArgs): string[] {
 /** `custos verify DIR`: verifies an export offline. Exit 0 valid, 1 tampered/invalid. */
 export function verifyCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const dir = args.positional[0];
-  if (dir === undefined) throw new CustosError('INPUT_INVALID', 'usage: custos verify DIR [--key VKEY | --key-file FILE]');
+  if (dir === undefined)
+    throw new CustosError('INPUT_INVALID', 'usage: custos verify DIR [--key VKEY | --key-file FILE]');
   const log = trustedLogKey(args);
   const bundle = readExportDir(dir);
   const report = verifyBundle(
@@ -34,7 +35,9 @@ export function verifyCommand(args: ParsedArgs, io: CliIo): Promise<number> {
     progressBar(io, 'verifying'),
   );
   if (report.trustedFromBundle) {
-    io.err('warning: no --key given; trusting the keys inside the export (pass the log key you obtained separately)\n');
+    io.err(
+      'warning: no --key given; trusting the keys inside the export (pass the log key you obtained separately)\n',
+    );
   }
   if (args.bools.has('json')) printJson(io, { ok: true, ...report });
   else {
