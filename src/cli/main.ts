@@ -16,7 +16,9 @@ usage: custos <command> [options]
   init [--origin NAME]              create the log key and the ledger; print the verifier key
   status [--json]                   show the store and the ledger
   ledger verify [--key VKEY]        recompute and check the live ledger
-  ledger checkpoint                 sign a checkpoint of the current tree
+  ledger checkpoint                 sign a checkpoint and collect witness cosignatures
+  ledger witness add VKEY [--url URL]
+                                    trust a witness for this log (and where to reach it)
   ledger export --out DIR [--from N --to M]
                                     write an export bundle (full, or a range with proofs)
   ledger proof --index N            print a c2sp.org/tlog-proof@v1 inclusion proof

@@ -18,3 +18,4 @@ export { startWitnessServer } from './http.js';
 export type { WitnessServer, WitnessServerOptions } from './http.js';
 export { requestCosignature } from './client.js';
 export type { CosignatureResult, RequestCosignatureOptions } from './client.js';
+export { collectCosignatures, type WitnessOutcome } from './collect-cosignatures.js';

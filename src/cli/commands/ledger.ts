@@ -4,11 +4,12 @@ import { encodeBase64 } from '../../core/bytes.js';
 import { exportLedger } from '../../evidence/ledger-export.js';
 import { verifyLive } from '../../ledger/ledger-verify.js';
 import { formatTlogProof } from '../../verifier/tlog-proof.js';
+import { collectCosignatures } from '../../witness/index.js';
 import { EXIT, progressBar, type CliIo, type ParsedArgs } from '../io.js';
 import { printJson, withCustos } from './open.js';
 import { trustedLogKey, witnessKeys } from './verify.js';
 
-const USAGE = 'usage: custos ledger verify|checkpoint|export|prune|proof [options]';
+const USAGE = 'usage: custos ledger verify|checkpoint|export|prune|proof|witness [options]';
 
 function intFlag(args: ParsedArgs, name: string): number | undefined {
   const v = args.flags[name];
@@ -38,10 +39,26 @@ export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'checkpoint': {
-        const cp = await ledger.checkpoint();
-        if (args.bools.has('json'))
-          printJson(io, { size: cp.size, rootHash: encodeBase64(cp.rootHash), note: cp.note });
-        else io.out(cp.note);
+        const signed = await ledger.checkpoint();
+        const witnesses = await collectCosignatures(ledger, signed);
+        const cp = (await ledger.checkpointAt(signed.size)) ?? signed;
+        if (args.bools.has('json')) {
+          printJson(io, { size: cp.size, rootHash: encodeBase64(cp.rootHash), note: cp.note, witnesses });
+        } else {
+          io.out(cp.note);
+          for (const w of witnesses)
+            if (!w.ok) io.err(`warning: witness ${w.witness} did not cosign (${w.code})\n`);
+        }
+        return EXIT.ok;
+      }
+      case 'witness': {
+        // custos ledger witness add VKEY [--url URL]: trust a witness and (with a URL) ask it to cosign.
+        const [, action, vkey] = args.positional;
+        if (action !== 'add' || vkey === undefined) {
+          throw new CustosError('INPUT_INVALID', 'usage: custos ledger witness add VKEY [--url URL]');
+        }
+        await ledger.addWitness(vkey, args.flags['url']);
+        io.out(`witness added: ${vkey.split('+')[0]!}\n`);
         return EXIT.ok;
       }
       case 'export': {
@@ -50,10 +67,12 @@ export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
           throw new CustosError('INPUT_INVALID', 'usage: custos ledger export --out DIR [--from N --to M]');
         const from = intFlag(args, 'from');
         const to = intFlag(args, 'to');
-        // Cover everything recorded so far with a fresh signed checkpoint when this process can sign.
-        await ledger.checkpoint().catch((e: unknown) => {
-          if (!(e instanceof CustosError && e.code === 'KEY_MISSING')) throw e;
+        // Cover everything recorded so far with a fresh, witnessed checkpoint when this process can sign.
+        const signed = await ledger.checkpoint().catch((e: unknown) => {
+          if (e instanceof CustosError && e.code === 'KEY_MISSING') return undefined;
+          throw e;
         });
+        if (signed !== undefined) await collectCosignatures(ledger, signed);
         const manifest = await exportLedger(ledger, {
           outDir: path.resolve(io.cwd, out),
           ...(from === undefined ? {} : { from }),
