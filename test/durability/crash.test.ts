@@ -176,7 +176,7 @@ async function crashRepeatedly(name: string, settings: Settings, plans: readonly
     const w = await runAndKill(target, round, plan);
     const runMs = Math.round(performance.now() - t0);
     expect(merge(target, w.acks)).toEqual([]);
-    const { size, acked, verifyMs } = await checkAfterCrash(target, `${name} round ${round}`);
+    const { size, acked, verifyMs } = await checkAfterCrash(target, `${name}-round-${round}`);
     const totalMs = Math.round(performance.now() - t0);
     console.log(
       `[crash ${name}] round ${round}: killed after ${w.acks.length} acks (plan ${plan.killAfter}+${plan.delayMs}ms); ` +

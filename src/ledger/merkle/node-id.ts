@@ -61,7 +61,7 @@ export function nodeKey(id: NodeId): string {
 
 /** 2^floor(log2(n)) for n >= 1, exact for every safe integer. */
 export function highestPowerOfTwoAtMost(n: number): number {
-  let p = (1 << Math.floor(Math.log2(n))) >>> 0 || 1;
+  let p = 2 ** Math.floor(Math.log2(n));
   // Math.log2 may round up for n just below a power of two (for example 2^53 - 1); correct it.
   while (p > n) p /= 2;
   while (p * 2 <= n) p *= 2;
