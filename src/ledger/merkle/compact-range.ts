@@ -82,7 +82,7 @@ export class CompactRange {
     let level = 0;
     const completed: PerfectNode[] = [{ level, index, hash }];
     // Binary increment: an odd index is a right child whose left sibling is the last held hash.
-    while ((index & 1) === 1) {
+    while (index % 2 === 1) {
       hash = nodeHash(held.pop()!, hash);
       index = (index - 1) / 2;
       level++;
