@@ -8,12 +8,11 @@
  *
  * Bodies must be short and touch only the database: they run one after another.
  */
-import { canonicalize } from '../core/canonical-json.js';
 import { decodeBase64Strict, bytesEqual } from '../core/bytes.js';
 import { CustosError } from '../core/errors.js';
 import { validateDraft, type RecordDraft } from './record.js';
 import { assertNoSecrets, commit as commitValue } from './secrets.js';
-import { sequence, type AppendedRecord } from './sequencer.js';
+import { prepareDraft, sequencePrepared, type AppendedRecord, type PreparedDraft } from './sequencer.js';
 import type { Row, Sql, SqlParam, WriteConnection } from '../store/sql.js';
 
 export interface LedgerTx extends Sql {
@@ -33,7 +32,7 @@ interface Unit {
   readonly resolve: (c: Committed<unknown>) => void;
   readonly reject: (e: unknown) => void;
   value?: unknown;
-  drafts: RecordDraft[];
+  drafts: PreparedDraft[];
   failed?: unknown;
 }
 
@@ -88,7 +87,7 @@ export class LedgerWriter {
       for (const [i, unit] of batch.entries()) await this.runUnit(unit, `u${i}`);
       const ok = batch.filter((u) => u.failed === undefined);
       const drafts = ok.flatMap((u) => u.drafts);
-      appended = drafts.length > 0 ? await sequence(conn, drafts, now) : [];
+      appended = drafts.length > 0 ? await sequencePrepared(conn, drafts, now) : [];
       await conn.commit();
     } catch (cause) {
       await conn.rollback().catch(() => undefined);
@@ -139,7 +138,7 @@ class UnitTx implements LedgerTx {
     private readonly conn: WriteConnection,
     private readonly savepoint: string,
     private readonly now: () => Date,
-    private readonly drafts: RecordDraft[],
+    private readonly drafts: PreparedDraft[],
   ) {
     this.dialect = conn.dialect;
   }
@@ -170,9 +169,10 @@ class UnitTx implements LedgerTx {
     if (this.closed) throw new TypeError('transaction used after its body returned');
     validateDraft(draft);
     assertNoSecrets(draft.payload);
-    canonicalize(draft); // fail now, in this body, rather than in the shared commit
+    // Canonicalise now, once: fail in this body rather than in the shared commit.
+    const prepared = prepareDraft(draft);
     for (const ref of draft.refs ?? []) await this.checkRef(ref.index, ref.leafHash);
-    this.drafts.push(draft);
+    this.drafts.push(prepared);
   }
 
   async commitPersonalData(value: string): Promise<string> {

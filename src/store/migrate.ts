@@ -7,14 +7,15 @@ import type { WriteConnection } from './sql.js';
  * serialised by a transaction-scoped advisory lock, so many workers may start at once.
  */
 export async function migrate(conn: WriteConnection, now: () => Date): Promise<number> {
-  await conn.run(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-  );
   let applied = 0;
   for (const migration of MIGRATIONS) {
     await conn.begin();
     try {
       if (conn.dialect === 'postgres') await conn.run('SELECT pg_advisory_xact_lock(7253911)');
+      // Inside the lock: CREATE ... IF NOT EXISTS is not safe against concurrent creation.
+      await conn.run(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
       const done = await conn.query('SELECT version FROM schema_migrations WHERE version = ?', [
         migration.version,
       ]);

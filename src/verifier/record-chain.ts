@@ -12,14 +12,13 @@
  */
 import { CustosError } from '../core/errors.js';
 import { parseCanonical } from '../core/canonical-json.js';
-import { decodeBase64Strict, encodeBase64, fromUtf8 } from '../core/bytes.js';
+import { decodeBase64Strict, fromUtf8 } from '../core/bytes.js';
 import { CompactRange, leafHash } from '../ledger/merkle/index.js';
 import { validateRecord, type LedgerRecord } from '../ledger/record.js';
 
 export class RecordChain {
   readonly range: CompactRange;
   private readonly from: number;
-  private prev: Uint8Array | undefined;
   // Leaf hashes of every record seen, for checking refs (32 bytes each).
   private leaves: Buffer;
 
@@ -43,16 +42,16 @@ export class RecordChain {
       throw at('RECORD_INDEX_MISMATCH', index, `position ${p} holds record ${record.index}`);
     }
     if (p > this.from) {
-      const expected = this.prev!;
-      if (record.prev !== encodeBase64(expected)) {
+      // The previous leaf hash is the last one remembered: encode it from there, without a copy.
+      const offset = (p - 1 - this.from) * 32;
+      if (record.prev !== this.leaves.toString('base64', offset, offset + 32)) {
         throw at('RECORD_CHAIN_BROKEN', p - 1, `record ${p - 1} is not the record that record ${p} follows`);
       }
     }
     for (const ref of record.refs) this.checkRef(ref.index, ref.leafHash, p);
     const leaf = leafHash(bytes);
-    this.range.append(leaf);
+    this.range.push(leaf);
     this.remember(p, leaf);
-    this.prev = leaf;
     return { leafHash: leaf, record };
   }
 

@@ -24,6 +24,15 @@ const PER_PROCESS = 1500;
 const CONCURRENCY = 100;
 
 const workers: WorkerProcess[] = [];
+
+async function freshDatabase(prefix: string): Promise<{ dataDir: string; databaseUrl: string }> {
+  const name = `${prefix}_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  databases.push(name);
+  const databaseUrl = await createDatabase(pgUrl!, name);
+  const dataDir = tempDir('custos-pgconc-');
+  dirs.push(dataDir);
+  return { dataDir, databaseUrl };
+}
 const dirs: string[] = [];
 const databases: string[] = [];
 
@@ -52,11 +61,7 @@ describe.skipIf(pgUrl === null)('PostgreSQL: concurrent appends from many proces
     { timeout: 55_000 },
     async () => {
       const t0 = performance.now();
-      const name = `pgconc_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-      databases.push(name);
-      const databaseUrl = await createDatabase(pgUrl!, name);
-      const dataDir = tempDir('custos-pgconc-');
-      dirs.push(dataDir);
+      const { dataDir, databaseUrl } = await freshDatabase('pgconc');
 
       const origin = 'pg-concurrency.test/log';
       const setup = await openStore({ dataDir, databaseUrl });
@@ -83,7 +88,7 @@ describe.skipIf(pgUrl === null)('PostgreSQL: concurrent appends from many proces
       const tReady = performance.now();
       for (const w of workers) w.send('go');
       await Promise.all(workers.map((w) => w.until(() => w.lines.includes('done'), 'done', 45_000)));
-      await Promise.all(workers.map((w) => w.closed));
+      await Promise.all(workers.map((w) => w.until(() => w.exit !== undefined, 'exit', 10_000)));
       const tDone = performance.now();
       for (const w of workers) expect(w.exit, w.describe()).toEqual({ code: 0, signal: null });
 
@@ -110,7 +115,7 @@ describe.skipIf(pgUrl === null)('PostgreSQL: concurrent appends from many proces
         const [stats] = await store.read.query<{ n: number; lo: number; hi: number }>(
           'SELECT count(*) AS n, min(idx) AS lo, max(idx) AS hi FROM ledger_records',
         );
-        expect({ n: Number(stats!.n), lo: Number(stats!.lo), hi: Number(stats!.hi) }).toEqual({
+        expect(stats).toEqual({
           n: size,
           lo: 0,
           hi: size - 1,
@@ -123,12 +128,13 @@ describe.skipIf(pgUrl === null)('PostgreSQL: concurrent appends from many proces
           'SELECT idx, hash FROM ledger_nodes WHERE level = 0',
         );
         const wrong = leaves
-          .filter((r) => Number(r.idx) > 0 && hashes.get(Number(r.idx)) !== Buffer.from(r.hash).toString('hex'))
-          .map((r) => Number(r.idx));
+          .filter((r) => r.idx > 0 && hashes.get(r.idx) !== Buffer.from(r.hash).toString('hex'))
+          .map((r) => r.idx);
         expect(leaves.length).toBe(size);
-        expect(wrong.slice(0, 20), `${wrong.length} stored leaf hashes differ from the acknowledged ones`).toEqual(
-          [],
-        );
+        expect(
+          wrong.slice(0, 20),
+          `${wrong.length} stored leaf hashes differ from the acknowledged ones`,
+        ).toEqual([]);
 
         const tVerify = performance.now();
         const report = await verifyLive(ledger);
@@ -146,6 +152,59 @@ describe.skipIf(pgUrl === null)('PostgreSQL: concurrent appends from many proces
         expect(runs.every((r) => r >= 1)).toBe(true);
       } finally {
         await store.close();
+      }
+    },
+  );
+
+  // openStore migrates; migrate() says concurrent processes are serialised by an advisory lock
+  // "so many workers may start at once". Here they start at once on databases never migrated
+  // (several rounds, as it is a race).
+  it(
+    `${PROCESSES} processes opening a fresh database at once all migrate it`,
+    { timeout: 40_000 },
+    async () => {
+      const ROUNDS = 5;
+      const fresh = await Promise.all(Array.from({ length: ROUNDS }, () => freshDatabase('pgmig')));
+      const started = Array.from({ length: PROCESSES }, (_, i) => {
+        const config: PgWorkerConfig = {
+          dataDir: fresh[0]!.dataDir,
+          databaseUrl: '',
+          count: 0,
+          concurrency: 1,
+          tag: `m-${i}`,
+          migrateUrls: fresh.map((f) => f.databaseUrl),
+        };
+        const w = new WorkerProcess(`pg migrate ${i}`, WORKER, config);
+        workers.push(w);
+        return w;
+      });
+      await Promise.all(started.map((w) => w.until(() => w.lines.includes('ready'), 'ready')));
+      const failures: string[] = [];
+      for (let k = 0; k < ROUNDS; k++) {
+        for (const w of started) w.send('go');
+        const settled = (w: WorkerProcess): string | undefined =>
+          w.lines.find((l) => l.startsWith(`opened ${k}`) || l.startsWith(`failed ${k} `));
+        await Promise.all(started.map((w) => w.until(() => settled(w) !== undefined, `round ${k}`)));
+        for (const w of started) {
+          const line = settled(w)!;
+          if (line.startsWith('failed')) failures.push(`${w.name}, database ${k}: ${line}`);
+        }
+      }
+      await Promise.all(started.map((w) => w.until(() => w.exit !== undefined, 'exit', 10_000)));
+      for (const w of started) expect(w.exit, w.describe()).toEqual({ code: 0, signal: null });
+      expect(
+        failures,
+        `${failures.length} of ${ROUNDS * PROCESSES} concurrent opens of a fresh database failed`,
+      ).toEqual([]);
+      for (const { dataDir, databaseUrl } of fresh) {
+        const store = await openStore({ dataDir, databaseUrl });
+        try {
+          expect(await store.read.query('SELECT version FROM schema_migrations ORDER BY version')).toEqual([
+            { version: 1 },
+          ]);
+        } finally {
+          await store.close();
+        }
       }
     },
   );

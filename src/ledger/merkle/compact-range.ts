@@ -74,23 +74,33 @@ export class CompactRange {
    * where the new size is divisible by 2^L.
    */
   append(leafHash: Uint8Array): PerfectNode[] {
+    const completed: PerfectNode[] = [];
+    this.#add(leafHash, completed);
+    return completed;
+  }
+
+  /** Appends one leaf hash exactly as `append` does, without reporting the completed nodes. */
+  push(leafHash: Uint8Array): void {
+    this.#add(leafHash, undefined);
+  }
+
+  #add(leafHash: Uint8Array, completed: PerfectNode[] | undefined): void {
     checkHash(leafHash, 'leaf hash');
     if (this.#size >= Number.MAX_SAFE_INTEGER) throw new CustosError('PROOF_SIZE_INVALID', 'range is full');
     const held = this.#hashes;
     let hash = leafHash;
     let index = this.#size; // index of the new node at the current level
     let level = 0;
-    const completed: PerfectNode[] = [{ level, index, hash }];
+    completed?.push({ level, index, hash });
     // Binary increment: an odd index is a right child whose left sibling is the last held hash.
     while (index % 2 === 1) {
       hash = nodeHash(held.pop()!, hash);
       index = (index - 1) / 2;
       level++;
-      completed.push({ level, index, hash });
+      completed?.push({ level, index, hash });
     }
     held.push(hash);
     this.#size++;
-    return completed;
   }
 
   /** MTH(D[0:size]) (RFC 9162 §2.1.1); EMPTY_ROOT for size 0. A fresh array. */

@@ -22,8 +22,8 @@ export interface LeafRange {
   readonly end: number;
 }
 
-/** Largest level such that 2^level is a safe integer. */
-export const MAX_LEVEL = 53;
+/** The highest level of a perfect node in a tree of at most 2^53 - 1 leaves. */
+export const MAX_LEVEL = 52;
 
 /** True when `n` is an integer in [0, 2^53 - 1]; false for NaN, fractions, negatives, non-numbers. */
 export function isTreeNumber(n: unknown): n is number {
@@ -37,13 +37,13 @@ export function checkSize(size: unknown, what = 'size'): asserts size is number 
   }
 }
 
-/** Constructs a NodeId, rejecting ids whose leaf range would leave the safe-integer domain. */
+/** Constructs a NodeId, rejecting ids covering a leaf beyond index 2^53 - 2 (misuse: TypeError). */
 export function nodeId(level: number, index: number): NodeId {
   if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL || !isTreeNumber(index)) {
     throw new TypeError(`invalid node id ${level}/${index}`);
   }
-  if ((index + 1) * 2 ** level > Number.MAX_SAFE_INTEGER + 1) {
-    throw new TypeError(`node id ${level}/${index} is beyond 2^53 leaves`);
+  if ((index + 1) * 2 ** level > Number.MAX_SAFE_INTEGER) {
+    throw new TypeError(`node id ${level}/${index} does not fit in a tree of 2^53 - 1 leaves`);
   }
   return { level, index };
 }

@@ -36,7 +36,8 @@ describe('node ids', () => {
 
   it('nodeId, nodeRange and perfectNodeOf', () => {
     expect(nodeRange(nodeId(3, 5))).toEqual({ begin: 40, end: 48 });
-    expect(nodeRange(nodeId(52, 1))).toEqual({ begin: 2 ** 52, end: P53 });
+    expect(nodeRange(nodeId(52, 0))).toEqual({ begin: 0, end: 2 ** 52 });
+    expect(nodeRange(nodeId(0, P53 - 2))).toEqual({ begin: P53 - 2, end: P53 - 1 });
     expect(perfectNodeOf(40, 48)).toEqual({ level: 3, index: 5 });
     expect(perfectNodeOf(2 ** 52, P53)).toEqual({ level: 52, index: 1 });
     expect(perfectNodeOf(4, 12)).toBeUndefined(); // width 8, not aligned
@@ -45,7 +46,8 @@ describe('node ids', () => {
     expect(() => nodeId(-1, 0)).toThrow(TypeError);
     expect(() => nodeId(0, 1.5)).toThrow(TypeError);
     expect(() => nodeId(53, 1)).toThrow(TypeError);
-    expect(() => nodeId(52, 2)).toThrow(TypeError);
+    expect(() => nodeId(52, 1)).toThrow(TypeError); // would end at 2^53
+    expect(() => nodeId(0, P53 - 1)).toThrow(TypeError);
   });
 });
 
