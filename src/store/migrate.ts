@@ -1,5 +1,5 @@
 import { CustosError } from '../core/errors.js';
-import { MIGRATIONS, migrationStatements } from './migrations.js';
+import { MIGRATIONS, migrationStatements } from './migrations/index.js';
 import type { WriteConnection } from './sql.js';
 
 /**

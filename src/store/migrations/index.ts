@@ -1,0 +1,15 @@
+/**
+ * One schema, written once; column types are mapped per dialect. Migrations are append-only:
+ * never edit a released one, add a new file with the next version.
+ */
+import type { Dialect } from '../sql.js';
+import { TYPES, type Migration } from './types.js';
+import { ledgerMigration } from './0001-ledger.js';
+
+export const MIGRATIONS: readonly Migration[] = [ledgerMigration];
+
+export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
+  return migration.statements(TYPES[dialect]);
+}
+
+export type { Migration, Types } from './types.js';
