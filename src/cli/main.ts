@@ -8,6 +8,8 @@ import { ledgerCommand } from './commands/ledger.js';
 import { verifyCommand } from './commands/verify.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { witnessCommand } from './commands/witness.js';
+import { workflowsCommand } from './commands/workflows.js';
+import { identitiesCommand, principalsCommand, systemsCommand } from './commands/inventory.js';
 
 const HELP = `custos — accountable automation for non-human identities
 
@@ -27,6 +29,16 @@ usage: custos <command> [options]
                                     verify an export offline
   witness init|add-log|serve|cosign|status
                                     run a C2SP witness with its own key and storage
+  systems|identities|principals list [--json] [--after ID] [--limit N]
+  systems|identities|principals show ID [--json]
+  systems|identities|principals import FILE [--dry-run] [--as PRINCIPAL]
+                                    the inventory; import YAML, JSON or CSV, all or nothing
+                                    (acting principal: --as or CUSTOS_ACTOR)
+  workflows lint DIR | test DIR     check a policy bundle: schema, Cedar, owners, routes; golden cases
+  workflows diff OLD NEW            decisions a new version would change (DIR, hash or "active")
+  workflows deploy DIR --as P       file a governed deployment (its policy owners must approve)
+  workflows approve|reject HASH --as P [--rationale R]
+  workflows versions | show HASH    every version, retrievable by hash
   quickstart                        what \`npm start\` runs
 
 global options: --data-dir DIR (CUSTOS_DATA_DIR), --database-url URL (CUSTOS_DATABASE_URL), --json
@@ -41,6 +53,10 @@ const COMMANDS: Record<string, Command> = {
   ledger: ledgerCommand,
   verify: verifyCommand,
   quickstart: quickstartCommand,
+  workflows: workflowsCommand,
+  systems: systemsCommand,
+  identities: identitiesCommand,
+  principals: principalsCommand,
 };
 
 const VERIFY_FAILURES =
@@ -59,7 +75,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.err(`error INPUT_INVALID: unknown command ${name}\n\n${HELP}`);
       return EXIT.usage;
     }
-    return await command(parseArgs(rest, ['json']), io);
+    return await command(parseArgs(rest, ['json', 'dry-run']), io);
   } catch (e) {
     return report(e, io);
   }

@@ -52,6 +52,11 @@ export class Ledger {
     return this.deps.store;
   }
 
+  /** The injected clock, so modules writing through the ledger share one notion of time. */
+  now(): Date {
+    return this.deps.now();
+  }
+
   transact<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<Committed<T>> {
     return this.writer.transact(fn);
   }

@@ -5,8 +5,10 @@
 import type { Dialect } from '../sql.js';
 import { TYPES, type Migration } from './types.js';
 import { ledgerMigration } from './0001-ledger.js';
+import { inventoryMigration } from './0002-inventory.js';
+import { workflowsMigration } from './0003-workflows.js';
 
-export const MIGRATIONS: readonly Migration[] = [ledgerMigration];
+export const MIGRATIONS: readonly Migration[] = [ledgerMigration, inventoryMigration, workflowsMigration];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
   return migration.statements(TYPES[dialect]);

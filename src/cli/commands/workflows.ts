@@ -1,0 +1,147 @@
+/**
+ * `custos workflows lint|test|diff|deploy|approve|reject|versions|show`: policy-as-code bundles.
+ * lint/test/diff are read-only; deploy files a governed change that the bundle's policy owners
+ * approve (never its author or filer); only then does the version become active.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustosError } from '../../core/errors.js';
+import {
+  diffBundles,
+  formatBundleDiff,
+  formatGoldenReport,
+  formatProblems,
+  lintBundle,
+  loadBundle,
+  runGoldenCases,
+  type LoadedBundle,
+} from '../../policy/index.js';
+import { createInventory } from '../../inventory/index.js';
+import { BundleRegistry, type BundleVersion } from '../../workflows/index.js';
+import type { Custos } from '../../main.js';
+import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
+import { printJson, printTable, withCustos } from './open.js';
+
+const USAGE =
+  'usage: custos workflows lint DIR | test DIR | diff OLD NEW | deploy DIR --as P | approve HASH --as P [--rationale R]' +
+  ' | reject HASH --as P --rationale R | versions | show HASH';
+
+export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const [sub, a, b] = args.positional;
+  switch (sub) {
+    case 'lint':
+      return lint(need(a), io);
+    case 'test':
+      return test(need(a), io);
+    case 'diff':
+      return withCustos(args, io, async (custos) => {
+        const diff = diffBundles(await resolve(custos, need(a), io), await resolve(custos, need(b), io));
+        if (args.bools.has('json')) printJson(io, diff);
+        else io.out(`${formatBundleDiff(diff)}\n`);
+        return EXIT.ok;
+      });
+    case 'deploy':
+      return withCustos(args, io, async (custos) => {
+        const dir = path.resolve(io.cwd, need(a));
+        if (lint(dir, io) !== EXIT.ok || test(dir, io) !== EXIT.ok) return EXIT.usage;
+        const version = await registry(custos).file(loadBundle(dir), actingPrincipal(args, io));
+        io.out(
+          `filed ${version.hash} (${version.name} ${version.versionLabel}); awaiting approval by ` +
+            `${version.requiredApprovers.join(', ')}\n`,
+        );
+        if (version.changes.length > 0)
+          io.out(`changes ${version.changes.length} decision(s): ${version.changes.join(', ')}\n`);
+        return EXIT.ok;
+      });
+    case 'approve':
+    case 'reject':
+      return withCustos(args, io, async (custos) => {
+        const version = await registry(custos).decide(
+          need(a),
+          actingPrincipal(args, io),
+          sub,
+          args.flags['rationale'],
+        );
+        io.out(`${version.hash}: ${version.status}\n`);
+        return EXIT.ok;
+      });
+    case 'versions':
+      return withCustos(args, io, async (custos) => {
+        const versions = await registry(custos).list();
+        if (args.bools.has('json')) printJson(io, versions);
+        else
+          for (const v of versions)
+            io.out(`${v.status.padEnd(10)} ${v.hash}  ${v.name} ${v.versionLabel}  filed by ${v.filedBy}\n`);
+        return EXIT.ok;
+      });
+    case 'show':
+      return withCustos(args, io, async (custos) => {
+        const version = await registry(custos).get(need(a));
+        if (version === undefined) throw new CustosError('NOT_FOUND', `no bundle version ${need(a)}`);
+        if (args.bools.has('json')) printJson(io, version);
+        else printTable(io, describe(version));
+        return EXIT.ok;
+      });
+    default:
+      throw new CustosError('INPUT_INVALID', USAGE);
+  }
+}
+
+function need(value: string | undefined): string {
+  if (value === undefined) throw new CustosError('INPUT_INVALID', USAGE);
+  return value;
+}
+
+function lint(dir: string, io: CliIo): number {
+  const problems = lintBundle(dir);
+  if (problems.length > 0) {
+    io.err(`${formatProblems(problems)}\n${problems.length} problem(s) in ${dir}\n`);
+    return EXIT.usage;
+  }
+  io.out(`lint ok: ${dir}\n`);
+  return EXIT.ok;
+}
+
+function test(dir: string, io: CliIo): number {
+  const report = runGoldenCases(loadBundle(dir));
+  io.out(`${formatGoldenReport(report)}\n`);
+  return report.failed === 0 ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/** A bundle directory, `active`, or a stored version's hash. */
+async function resolve(custos: Custos, ref: string, io: CliIo): Promise<LoadedBundle> {
+  const dir = path.resolve(io.cwd, ref);
+  if (fs.existsSync(dir)) return loadBundle(dir);
+  const reg = registry(custos);
+  if (ref === 'active') {
+    const active = await reg.active();
+    if (active === undefined) throw new CustosError('NOT_FOUND', 'no active bundle');
+    return active;
+  }
+  return reg.load(ref);
+}
+
+function registry(custos: Custos): BundleRegistry {
+  const inventory = createInventory({ ledger: custos.ledger, now: custos.now });
+  return new BundleRegistry({ ledger: custos.ledger, principals: (id) => inventory.getPrincipal(id) });
+}
+
+function actingPrincipal(args: ParsedArgs, io: CliIo): string {
+  const who = args.flags['as'] ?? io.env['CUSTOS_ACTOR'];
+  if (who === undefined)
+    throw new CustosError('INPUT_INVALID', 'say who acts: --as PRINCIPAL or CUSTOS_ACTOR');
+  return who;
+}
+
+function describe(v: BundleVersion): [string, string][] {
+  return [
+    ['hash', v.hash],
+    ['name', `${v.name} ${v.versionLabel}`],
+    ['status', v.status],
+    ['author', v.author],
+    ['filed by', `${v.filedBy} at ${v.filedAt}`],
+    ['policy owners', v.requiredApprovers.join(', ')],
+    ['decisions', v.approvals.map((x) => `${x.approver} ${x.decision}`).join(', ') || '-'],
+    ['changes', v.changes.join(', ') || '-'],
+  ];
+}

@@ -1,0 +1,7 @@
+export {
+  BundleRegistry,
+  type BundleRegistryDeps,
+  type BundleVersion,
+  type PrincipalLookup,
+  type VersionStatus,
+} from './bundle-registry.js';
