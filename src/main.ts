@@ -6,11 +6,15 @@ import type { Config } from './config/config.js';
 import { openStore, type Store } from './store/index.js';
 import { Ledger } from './ledger/ledger.js';
 import { hasLogKey, keyPaths, loadLogSigner, signerStateFile } from './keys/index.js';
+import { createInventory, type Inventory } from './inventory/index.js';
+import { BundleRegistry } from './workflows/index.js';
 
 export interface Custos {
   readonly config: Config;
   readonly store: Store;
   readonly ledger: Ledger;
+  readonly inventory: Inventory;
+  readonly bundles: BundleRegistry;
   readonly now: () => Date;
   close(): Promise<void>;
 }
@@ -24,10 +28,14 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
       }
     : {};
   const ledger = new Ledger({ store, now, ...signing });
+  const inventory = createInventory({ ledger, now });
+  const bundles = new BundleRegistry({ ledger, principals: (id) => inventory.getPrincipal(id) });
   return {
     config,
     store,
     ledger,
+    inventory,
+    bundles,
     now,
     close: async () => {
       await ledger.writer.idle();

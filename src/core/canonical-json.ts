@@ -19,13 +19,16 @@ export type JsonValue =
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // A character JSON.stringify escapes (quote, backslash, C0 controls) or any surrogate. A string
 // without one serialises as itself between quotes, which is what almost every record string is.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const SPECIAL = /["\\\u0000-\u001f\uD800-\uDFFF]/;
 
 /*
- * Speed: canonicalisation runs twice per append and once per record verified, so there is a fast
- * path (string concatenation, no path strings, no JSON.stringify for plain strings). It gives up,
- * returning undefined, on anything unusual (an invalid value, a sparse array, ...); the original
- * path-tracking serialiser then runs and produces exactly the output or error it always did.
+ * Speed: canonicalisation is on the hot path of every append, and its check of every record
+ * verified, so both directions have a fast path. canonicalize: parts pushed onto one array and
+ * joined once (no path strings, no JSON.stringify for plain strings); it gives up on anything
+ * unusual (an invalid value, a sparse array, deep nesting) and the careful path-tracking serialiser
+ * below then produces exactly the output or error it always did. parseCanonical: see
+ * parseCanonicalFast at the end of this file.
  */
 
 export function canonicalize(value: unknown): string {
@@ -41,71 +44,111 @@ export function canonicalize(value: unknown): string {
  * canonicalize(value) gives the verdict (its text, or its CANONICAL_JSON_INVALID error).
  */
 export function canonicalizeFast(value: unknown): string | undefined {
+  const parts: string[] = [];
   try {
-    return serialize(value);
+    return emit(value, parts) ? parts.join('') : undefined;
   } catch {
     return undefined; // e.g. RangeError on deep nesting: the careful path decides
   }
 }
 
-/** JSON.stringify of a string that is not I-JSON-invalid; undefined for a lone surrogate. */
-function quote(s: string): string | undefined {
-  if (!SPECIAL.test(s)) return `"${s}"`;
-  return LONE_SURROGATE.test(s) ? undefined : JSON.stringify(s);
-}
-
-/** Object keys in RFC 8785 order (Object.keys is usually sorted already for parsed/built records). */
-function sortedKeys(record: object): string[] {
+/**
+ * Object.keys(record) in RFC 8785 order: by UTF-16 code units, as the default sort and `<` both
+ * compare. Objects have few members, so an insertion sort (free when already sorted) beats sort().
+ */
+export function sortedKeys(record: object): string[] {
   const keys = Object.keys(record);
+  if (keys.length > 32) return keys.sort();
   for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) return keys.sort();
+    const key = keys[i]!;
+    let j = i - 1;
+    if (!(keys[j]! > key)) continue;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
   }
   return keys;
 }
 
-/** The fast serialiser: the canonical text, or undefined when the careful path must decide. */
-function serialize(value: unknown): string | undefined {
-  if (value === null) return 'null';
+/**
+ * Pushes the canonical member text `"name":value` onto `parts` (for callers assembling an object
+ * from members they sort themselves); false when canonicalize must decide.
+ */
+export function emitMember(name: string, value: unknown, parts: string[]): boolean {
+  try {
+    if (!emitString(name, parts)) return false;
+    parts.push(':');
+    return emit(value, parts);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fast serialiser: pushes the canonical text of `value` onto `parts` (joined once, into one
+ * flat string: no chains of concatenated strings for the garbage collector to copy), or returns
+ * false when the careful path must decide.
+ */
+function emit(value: unknown, parts: string[]): boolean {
+  if (value === null) {
+    parts.push('null');
+    return true;
+  }
   switch (typeof value) {
     case 'boolean':
-      return value ? 'true' : 'false';
+      parts.push(value ? 'true' : 'false');
+      return true;
     case 'number':
-      // Number::toString, as JSON.stringify (and String(-0) is "0" too).
-      return Number.isFinite(value) ? String(value) : undefined;
+      if (!Number.isFinite(value)) return false;
+      parts.push(String(value)); // Number::toString, as JSON.stringify (String(-0) is "0" too)
+      return true;
     case 'string':
-      return quote(value);
+      return emitString(value, parts);
     case 'object':
       break;
     default:
-      return undefined;
+      return false;
   }
   if (Array.isArray(value)) {
     const items = value as readonly unknown[];
-    let out = '[';
+    parts.push('[');
     for (let i = 0; i < items.length; i++) {
-      if (!(i in items)) return undefined; // a hole: forEach in the careful path skips it
-      const item = serialize(items[i]);
-      if (item === undefined) return undefined;
-      out = i === 0 ? out + item : `${out},${item}`;
+      if (!(i in items)) return false; // a hole: forEach in the careful path skips it
+      if (i > 0) parts.push(',');
+      if (!emit(items[i], parts)) return false;
     }
-    return `${out}]`;
+    parts.push(']');
+    return true;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return undefined;
+  if (proto !== Object.prototype && proto !== null) return false;
   const record = value as Record<string, unknown>;
-  let out = '{';
+  parts.push('{');
   let first = true;
   for (const key of sortedKeys(record)) {
     const member = record[key];
     if (member === undefined) continue;
-    const name = quote(key);
-    if (name === undefined) return undefined;
-    const text = serialize(member);
-    if (text === undefined) return undefined;
-    out = first ? `${out}${name}:${text}` : `${out},${name}:${text}`;
+    if (!first) parts.push(',');
     first = false;
+    if (!emitString(key, parts)) return false;
+    parts.push(':');
+    if (!emit(member, parts)) return false;
   }
-  return `${out}}`;
+  parts.push('}');
+  return true;
+}
+
+/** Pushes JSON.stringify(s): s itself between quotes when nothing needs escaping; false for a lone surrogate. */
+function emitString(s: string, parts: string[]): boolean {
+  if (!SPECIAL.test(s)) {
+    parts.push('"', s, '"');
+    return true;
+  }
+  if (LONE_SURROGATE.test(s)) return false;
+  parts.push(JSON.stringify(s));
+  return true;
 }
 
 function write(value: unknown, out: string[], path: string): void {
@@ -187,7 +230,6 @@ export function parseCanonical(text: string): JsonValue {
   return parsed as JsonValue;
 }
 
-
 /*
  * The fast path of parseCanonical: one pass that parses AND checks canonical form, for the common
  * text with no backslash, no control character and no surrogate anywhere (so no escapes; a string
@@ -198,108 +240,111 @@ export function parseCanonical(text: string): JsonValue {
  * parseCanonical's careful path decides. Object names must be strictly increasing (sorted by UTF-16
  * code units, no duplicates); a number token must equal String(Number(token)) (Number::toString).
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNUSUAL = /[\u0000-\u001f\\\uD800-\uDFFF]/;
-
-let src = '';
-let at = 0;
 
 function parseCanonicalFast(text: string): unknown {
   if (UNUSUAL.test(text)) return undefined;
-  src = text;
-  at = 0;
+  const parser = new FastParser(text);
   try {
-    const value = fastValue();
-    return at === text.length ? value : undefined;
+    const value = parser.value();
+    return parser.at === text.length ? value : undefined;
   } catch {
     return undefined; // e.g. RangeError on deep nesting: let the careful path handle it
-  } finally {
-    src = '';
   }
 }
 
-/** The value at `at`, advancing past it; undefined when not plainly canonical. */
-function fastValue(): unknown {
-  const c = src.charCodeAt(at);
-  if (c === 0x22) return fastString(); // "
-  if (c === 0x7b) {
-    // {
-    at++;
-    const record: Record<string, unknown> = {};
-    if (src.charCodeAt(at) === 0x7d) {
-      at++;
-      return record;
-    }
-    let previous: string | undefined;
-    for (;;) {
-      if (src.charCodeAt(at) !== 0x22) return undefined;
-      const key = fastString();
-      if (key === undefined || key === '__proto__' || (previous !== undefined && !(previous < key))) {
-        return undefined;
+class FastParser {
+  at = 0;
+
+  constructor(private readonly src: string) {}
+
+  /** The value at `at`, advancing past it; undefined when not plainly canonical. */
+  value(): unknown {
+    const src = this.src;
+    const c = src.charCodeAt(this.at);
+    if (c === 0x22) return this.string(); // "
+    if (c === 0x7b) {
+      // {
+      this.at++;
+      const record: Record<string, unknown> = {};
+      if (src.charCodeAt(this.at) === 0x7d) {
+        this.at++;
+        return record;
       }
-      previous = key;
-      if (src.charCodeAt(at) !== 0x3a) return undefined; // :
-      at++;
-      const member = fastValue();
-      if (member === undefined) return undefined;
-      record[key] = member;
-      const next = src.charCodeAt(at++);
-      if (next === 0x7d) return record; // }
-      if (next !== 0x2c) return undefined; // ,
+      let previous: string | undefined;
+      for (;;) {
+        if (src.charCodeAt(this.at) !== 0x22) return undefined;
+        const key = this.string();
+        if (key === undefined || key === '__proto__' || (previous !== undefined && !(previous < key))) {
+          return undefined;
+        }
+        previous = key;
+        if (src.charCodeAt(this.at) !== 0x3a) return undefined; // :
+        this.at++;
+        const member = this.value();
+        if (member === undefined) return undefined;
+        record[key] = member;
+        const next = src.charCodeAt(this.at++);
+        if (next === 0x7d) return record; // }
+        if (next !== 0x2c) return undefined; // ,
+      }
     }
+    if (c === 0x5b) {
+      // [
+      this.at++;
+      const items: unknown[] = [];
+      if (src.charCodeAt(this.at) === 0x5d) {
+        this.at++;
+        return items;
+      }
+      for (;;) {
+        const item = this.value();
+        if (item === undefined) return undefined;
+        items.push(item);
+        const next = src.charCodeAt(this.at++);
+        if (next === 0x5d) return items; // ]
+        if (next !== 0x2c) return undefined; // ,
+      }
+    }
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2d) return this.number();
+    if (src.startsWith('null', this.at)) {
+      this.at += 4;
+      return null;
+    }
+    if (src.startsWith('true', this.at)) {
+      this.at += 4;
+      return true;
+    }
+    if (src.startsWith('false', this.at)) {
+      this.at += 5;
+      return false;
+    }
+    return undefined;
   }
-  if (c === 0x5b) {
-    // [
-    at++;
-    const items: unknown[] = [];
-    if (src.charCodeAt(at) === 0x5d) {
-      at++;
-      return items;
-    }
-    for (;;) {
-      const item = fastValue();
-      if (item === undefined) return undefined;
-      items.push(item);
-      const next = src.charCodeAt(at++);
-      if (next === 0x5d) return items; // ]
-      if (next !== 0x2c) return undefined; // ,
-    }
-  }
-  if ((c >= 0x30 && c <= 0x39) || c === 0x2d) return fastNumber();
-  for (const [word, literal] of LITERALS) {
-    if (src.startsWith(word, at)) {
-      at += word.length;
-      return literal;
-    }
-  }
-  return undefined;
-}
 
-const LITERALS: readonly (readonly [string, null | boolean])[] = [
-  ['null', null],
-  ['true', true],
-  ['false', false],
-];
+  private string(): string | undefined {
+    const end = this.src.indexOf('"', this.at + 1);
+    if (end < 0) return undefined;
+    const s = this.src.slice(this.at + 1, end);
+    this.at = end + 1;
+    return s;
+  }
 
-function fastString(): string | undefined {
-  const end = src.indexOf('"', at + 1);
-  if (end < 0) return undefined;
-  const s = src.slice(at + 1, end);
-  at = end + 1;
-  return s;
+  private number(): number | undefined {
+    const src = this.src;
+    let end = this.at;
+    while (isNumberChar(src.charCodeAt(end))) end++;
+    const token = src.slice(this.at, end);
+    const n = Number(token);
+    // Only Number::toString's own spelling is canonical (and it is always a valid JSON number).
+    if (String(n) !== token) return undefined;
+    this.at = end;
+    return n;
+  }
 }
 
 function isNumberChar(c: number): boolean {
   // 0-9 - + . e E
   return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
-}
-
-function fastNumber(): number | undefined {
-  let end = at;
-  while (isNumberChar(src.charCodeAt(end))) end++;
-  const token = src.slice(at, end);
-  const n = Number(token);
-  // Only Number::toString's own spelling is canonical (and it is always a valid JSON number).
-  if (String(n) !== token) return undefined;
-  at = end;
-  return n;
 }

@@ -50,6 +50,9 @@ const TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const ID = /^[\x21-\x7e]{1,200}$/;
 const B64_HASH = /^[A-Za-z0-9+/]{43}=$/;
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const KIND = /^[a-z][a-z0-9_]{0,63}$/;
+const ACTOR_KINDS: readonly string[] = ['human', 'non_human'];
+const OPTIONAL_IDS = ['controlId', 'bundleHash'] as const;
 const ENVELOPE_KEYS = new Set([
   'v',
   'index',
@@ -77,7 +80,7 @@ function checkIdPair(value: unknown, what: string, kinds?: readonly string[]): v
   if (!isObject(value) || Object.keys(value).length !== 2)
     fail('RECORD_MALFORMED', `${what} must be {kind, id}`);
   const { kind, id } = value;
-  if (typeof kind !== 'string' || (kinds ? !kinds.includes(kind) : !/^[a-z][a-z0-9_]{0,63}$/.test(kind))) {
+  if (typeof kind !== 'string' || (kinds ? !kinds.includes(kind) : !KIND.test(kind))) {
     fail('RECORD_MALFORMED', `${what}.kind is invalid`);
   }
   if (typeof id !== 'string' || !ID.test(id)) fail('RECORD_MALFORMED', `${what}.id is invalid`);
@@ -90,9 +93,9 @@ export function validateDraft(draft: RecordDraft): void {
   if (typeof draft.correlationId !== 'string' || !ID.test(draft.correlationId)) {
     fail('RECORD_MALFORMED', 'correlationId is invalid');
   }
-  checkIdPair(draft.actor, 'actor', ['human', 'non_human']);
+  checkIdPair(draft.actor, 'actor', ACTOR_KINDS);
   if (draft.subject !== undefined) checkIdPair(draft.subject, 'subject');
-  for (const key of ['controlId', 'bundleHash'] as const) {
+  for (const key of OPTIONAL_IDS) {
     const value = draft[key];
     if (value !== undefined && (typeof value !== 'string' || !ID.test(value)))
       fail('RECORD_MALFORMED', `${key} is invalid`);

@@ -3,7 +3,7 @@
  * (group) transaction and under the ledger lock, so concurrent processes get contiguous indexes
  * with no duplicates and no gaps, and a record commits together with the state change it records.
  */
-import { canonicalize, canonicalizeFast } from '../core/canonical-json.js';
+import { canonicalize, canonicalizeFast, emitMember, sortedKeys } from '../core/canonical-json.js';
 import { encodeBase64, utf8 } from '../core/bytes.js';
 import { leafHash } from './merkle/index.js';
 import { RECORD_VERSION, type LedgerRecord, type RecordDraft } from './record.js';
@@ -67,26 +67,32 @@ function tryPrepare(draft: RecordDraft): PreparedDraft | undefined {
   const proto: unknown = Object.getPrototypeOf(draft);
   if (proto !== Object.prototype && proto !== null) return undefined;
   const record = draft as unknown as Record<string, unknown>;
-  const gaps = ['', '', '', '', '', ''];
+  const runs: string[][] = [[], [], [], [], [], []];
   let refs = '[]'; // `draft.refs ?? []`
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     if (key === 'prev') return undefined; // kept or replaced depending on the index: encode generically
     const member = record[key];
     if (member === undefined) continue;
-    // Every member is checked, as canonicalize(draft) would, even those the sequencer overwrites.
-    const name = canonicalizeFast(key);
-    const value = canonicalizeFast(member);
-    if (name === undefined || value === undefined) return undefined;
-    if (key === 'refs') {
-      if (member !== null) refs = value;
-    } else if (!OVERWRITTEN.has(key)) {
-      let gap = 0;
-      while (gap < SEQUENCER_KEYS.length && SEQUENCER_KEYS[gap]! < key) gap++;
-      gaps[gap] = gaps[gap] === '' ? `${name}:${value}` : `${gaps[gap]},${name}:${value}`;
+    if (key === 'refs' || OVERWRITTEN.has(key)) {
+      // Checked as canonicalize(draft) would check it, though the sequencer sets its own value.
+      const value = canonicalizeFast(key) === undefined ? undefined : canonicalizeFast(member);
+      if (value === undefined) return undefined;
+      if (key === 'refs' && member !== null) refs = value;
+      continue;
     }
+    let gap = 0;
+    while (gap < SEQUENCER_KEYS.length && SEQUENCER_KEYS[gap]! < key) gap++;
+    const run = runs[gap]!;
+    if (run.length > 0) run.push(',');
+    if (!emitMember(key, member, run)) return undefined;
   }
-  return { draft, gaps, refs };
+  // Joined into flat strings: they live until the commit, so they should be few objects.
+  return { draft, gaps: runs.map((run) => run.join('')), refs };
 }
+
+// A batch shares one time: its canonical text is computed once.
+let lastTime: string | undefined;
+let lastTimeText: string | undefined;
 
 /** encodeRecord(prepared.draft, index, time, prev), byte for byte, from the prepared members. */
 export function encodePrepared(
@@ -96,29 +102,43 @@ export function encodePrepared(
   prev: Uint8Array | undefined,
 ): Uint8Array {
   const { gaps } = prepared;
-  const indexText = canonicalizeFast(index);
-  const timeText = canonicalizeFast(time);
+  const indexText = Number.isFinite(index) ? String(index) : undefined; // Number::toString
+  if (time !== lastTime) {
+    lastTime = time;
+    lastTimeText = canonicalizeFast(time);
+  }
+  const timeText = lastTimeText;
   if (gaps === undefined || indexText === undefined || timeText === undefined) {
     return encodeRecord(prepared.draft, index, time, prev);
   }
-  const parts = [
-    gaps[0]!,
-    `"index":${indexText}`,
-    gaps[1]!,
-    prev === undefined ? '' : `"prev":"${encodeBase64(prev)}"`,
-    gaps[2]!,
-    `"refs":${prepared.refs}`,
-    gaps[3]!,
-    `"time":${timeText}`,
-    gaps[4]!,
-    `"v":${RECORD_VERSION}`,
-    gaps[5]!,
-  ];
-  let text = '';
-  for (const part of parts) {
-    if (part !== '') text = text === '' ? part : `${text},${part}`;
-  }
-  return utf8(`{${text}}`);
+  let text = join('{', gaps[0]!);
+  text = join(text, `"index":${indexText}`);
+  text = join(text, gaps[1]!);
+  if (prev !== undefined) text = join(text, `"prev":"${encodeBase64(prev)}"`);
+  text = join(text, gaps[2]!);
+  text = join(text, `"refs":${prepared.refs}`);
+  text = join(text, gaps[3]!);
+  text = join(text, `"time":${timeText}`);
+  text = join(text, gaps[4]!);
+  text = join(text, `"v":${RECORD_VERSION}`);
+  text = join(text, gaps[5]!);
+  return utf8Pooled(`${text}}`);
+}
+
+/** Appends a member run to an object's text ('{' so far, or '{' and members); '' adds nothing. */
+function join(text: string, part: string): string {
+  if (part === '') return text;
+  return text.length === 1 ? text + part : `${text},${part}`;
+}
+
+/**
+ * UTF-8 bytes as a plain Uint8Array view into Buffer's shared allocation pool (small strings), so
+ * a record costs no ArrayBuffer of its own: TextEncoder allocates a fresh off-heap backing store
+ * per call, which at thousands of records per commit made the garbage collector the bottleneck.
+ */
+function utf8Pooled(text: string): Uint8Array {
+  const buffer = Buffer.from(text, 'utf8');
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /** Writes drafts in order; returns one AppendedRecord per draft. Call inside an open transaction. */

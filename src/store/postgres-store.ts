@@ -34,31 +34,52 @@ type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.Client, 'query'>;
 
 class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
-  private readonly texts = new Map<string, string>();
+  private readonly texts = new Map<string, { text: string; name: string | undefined }>();
 
   constructor(protected readonly db: Queryable) {}
 
-  protected text(sql: string): string {
-    let text = this.texts.get(sql);
-    if (text === undefined) {
-      text = numberPlaceholders(sql);
-      this.texts.set(sql, text);
+  /**
+   * The numbered text of `sql`, and for a SELECT a statement name: each connection then parses and
+   * plans it once (a prepared statement) instead of on every call, which is most of the latency of
+   * a proof's node lookup. Names are per store (each store has its own connections).
+   */
+  protected statement(sql: string): { text: string; name: string | undefined } {
+    let statement = this.texts.get(sql);
+    if (statement === undefined) {
+      statement = {
+        text: numberPlaceholders(sql),
+        name: sql.startsWith('SELECT ') ? `custos_select_${this.texts.size}` : undefined,
+      };
+      this.texts.set(sql, statement);
     }
-    return text;
+    return statement;
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    const result = await this.db.query(this.text(sql), params as unknown[]);
+    const { text, name } = this.statement(sql);
+    const result = await this.db.query(
+      name === undefined
+        ? { text, values: params as unknown[] }
+        : { name, text, values: params as unknown[] },
+    );
     return result.rows as T[];
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    const result = await this.db.query(this.text(sql), params as unknown[]);
+    const { text } = this.statement(sql);
+    const result = await this.db.query(text, params as unknown[]);
     return result.rowCount ?? 0;
   }
 }
 
+// Rows per INSERT statement: the largest that fits (at most MAX_ROWS_PER_INSERT), then smaller
+// fixed sizes for the remainder, so a connection prepares only a handful of statements.
+const MAX_ROWS_PER_INSERT = 1024;
+const SMALLER_INSERTS = [256, 64, 16, 4, 1] as const;
+
 class PostgresWriteConnection extends PostgresSql implements WriteConnection {
+  private readonly inserts = new Map<string, { name: string; text: string }>();
+
   constructor(private readonly client: pg.Client) {
     super(client);
   }
@@ -84,27 +105,55 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   async lockLedger(): Promise<void> {
     await this.client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
   }
+  /**
+   * Multi-row INSERTs in a few fixed sizes, each a named prepared statement of this connection:
+   * the server parses and plans a statement of thousands of placeholders once per connection
+   * instead of once per commit, and the statement texts are built once.
+   */
   async insertMany(
     table: string,
     columns: readonly string[],
     rows: readonly (readonly SqlParam[])[],
   ): Promise<void> {
-    const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
-    for (let start = 0; start < rows.length; start += perStatement) {
-      const chunk = rows.slice(start, start + perStatement);
-      const values: unknown[] = [];
-      const tuples = chunk.map((row) => {
-        const refs = row.map((v) => {
-          values.push(v);
-          return `$${values.length}`;
-        });
-        return `(${refs.join(',')})`;
-      });
-      await this.client.query(
-        `INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`,
-        values,
-      );
+    const width = columns.length;
+    // PostgreSQL accepts at most 65535 bind parameters per statement.
+    const largest = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMS / width)));
+    let start = 0;
+    for (const size of [largest, ...SMALLER_INSERTS.filter((n) => n < largest)]) {
+      if (rows.length - start < size) continue;
+      const statement = this.insertStatement(table, columns, size);
+      while (rows.length - start >= size) {
+        const values = new Array<unknown>(size * width);
+        for (let r = 0; r < size; r++) {
+          const row = rows[start + r]!;
+          for (let c = 0; c < width; c++) values[r * width + c] = row[c];
+        }
+        await this.client.query({ name: statement.name, text: statement.text, values });
+        start += size;
+      }
     }
+  }
+
+  private insertStatement(
+    table: string,
+    columns: readonly string[],
+    size: number,
+  ): { name: string; text: string } {
+    const key = `${table}(${columns.join(',')})x${size}`;
+    let statement = this.inserts.get(key);
+    if (statement === undefined) {
+      const width = columns.length;
+      const tuples = Array.from(
+        { length: size },
+        (_, r) => `(${columns.map((_c, c) => `$${r * width + c + 1}`).join(',')})`,
+      );
+      statement = {
+        name: `custos_insert_${this.inserts.size}`,
+        text: `INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples.join(',')}`,
+      };
+      this.inserts.set(key, statement);
+    }
+    return statement;
   }
 }
 

@@ -16,8 +16,7 @@ import {
   runGoldenCases,
   type LoadedBundle,
 } from '../../policy/index.js';
-import { createInventory } from '../../inventory/index.js';
-import { BundleRegistry, type BundleVersion } from '../../workflows/index.js';
+import type { BundleRegistry, BundleVersion } from '../../workflows/index.js';
 import type { Custos } from '../../main.js';
 import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
 import { printJson, printTable, withCustos } from './open.js';
@@ -122,8 +121,7 @@ async function resolve(custos: Custos, ref: string, io: CliIo): Promise<LoadedBu
 }
 
 function registry(custos: Custos): BundleRegistry {
-  const inventory = createInventory({ ledger: custos.ledger, now: custos.now });
-  return new BundleRegistry({ ledger: custos.ledger, principals: (id) => inventory.getPrincipal(id) });
+  return custos.bundles;
 }
 
 function actingPrincipal(args: ParsedArgs, io: CliIo): string {

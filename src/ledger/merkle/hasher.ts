@@ -43,9 +43,9 @@ function plain(buffer: Buffer): Uint8Array {
 }
 
 /**
- * One-shot SHA-256 into a fresh plain Uint8Array. The digest is taken as a 32-character 'binary' (latin1)
- * string (each character is one byte) and copied out: on Node 20 that is about twice as fast as
- * asking crypto.hash for a Buffer, whose allocation costs more than the hashing of a small input.
+ * One-shot SHA-256 into a fresh plain Uint8Array. The digest is taken as a 32-character 'binary'
+ * (latin1) string, one character per byte, and copied out: on Node 20 that is about twice as fast
+ * as asking crypto.hash for a Buffer, whose allocation costs more than hashing a small input.
  */
 function sha256(input: Uint8Array): Uint8Array {
   const digest = hash('sha256', input, 'binary');
