@@ -14,13 +14,13 @@ it('imports the example with the real binary (dry run, then for real), then list
   const dry = custos(['identities', 'import', '--dry-run', EXAMPLE, '--as', 'person:alice', ...data]);
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.stdout).toContain('create    identity  payments-api-token');
-  expect(dry.stdout).toContain('dry run: 13 to create, 0 to update, 0 unchanged; nothing written');
+  expect(dry.stdout).toContain('dry run: 28 to create, 0 to update, 0 unchanged; nothing written');
   expect(custos(['identities', 'list', '--json', ...data]).stdout).toContain('"items": []');
 
   const real = custos(['identities', 'import', EXAMPLE, ...data], { CUSTOS_ACTOR: 'person:alice' });
   expect(real.code, real.stderr).toBe(0);
   expect(real.stdout).toMatch(
-    /imported: 13 created, 0 updated, 0 unchanged; 14 record\(s\), correlation import-/,
+    /imported: 28 created, 0 updated, 0 unchanged; 29 record\(s\), correlation import-/,
   );
 
   const list = custos(['identities', 'list', ...data]);
@@ -40,7 +40,7 @@ it('imports the example with the real binary (dry run, then for real), then list
   expect(systems.items.map((s) => s.id)).toEqual(['pg-prod', 'tokens']);
   const page = custos(['principals', 'list', '--limit', '3', ...data]);
   expect(page.stdout.trim().split('\n')).toHaveLength(4);
-  expect(page.stderr).toContain('more: --after group:security');
+  expect(page.stderr).toContain('more: --after group:engineering-leads');
   const show = custos(['systems', 'show', 'pg-prod', ...data]);
   expect(show.stdout).toMatch(/^connection\s+\{.*"password":"env:CUSTOS_PG_PASSWORD"/m);
   const missing = custos(['identities', 'show', 'nope', ...data]);
@@ -48,7 +48,7 @@ it('imports the example with the real binary (dry run, then for real), then list
   expect(missing.stderr).toContain('error NOT_FOUND');
 
   const status = JSON.parse(custos(['status', '--json', ...data]).stdout) as { records: number };
-  expect(status.records).toBe(15);
+  expect(status.records).toBe(30);
   expect(custos(['ledger', 'verify', ...data]).code).toBe(0);
 });
 
