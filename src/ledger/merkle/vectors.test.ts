@@ -1,5 +1,5 @@
 /**
- * Published vectors (see /work/shared/vectors/README.md): transparency-dev/merkle inclusion and
+ * Published vectors (copied byte for byte into test/fixtures/vectors; see its README.md): transparency-dev/merkle inclusion and
  * consistency test data, the classic 8-leaf RFC 6962 tree, and real Argon2020 CT log proofs.
  */
 import { createHash } from 'node:crypto';
@@ -18,7 +18,7 @@ import type { ProofPlan, RootPlan } from './proof-plan.js';
 import { verifyConsistency, verifyInclusion } from './proof-verify.js';
 import { consistencyProofLength, inclusionProofLength } from './tree-math.js';
 
-const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../../test/fixtures/vectors/', import.meta.url));
 const TD = join(VECTORS, 'transparency-dev-merkle');
 
 function filesUnder(dir: string): string[] {

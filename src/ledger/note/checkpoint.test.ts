@@ -21,7 +21,7 @@ interface VerifyVector {
 }
 const vectors = JSON.parse(
   readFileSync(
-    new URL('../../../../shared/vectors/signed-note/signed-note-vectors.json', import.meta.url),
+    new URL('../../../test/fixtures/vectors/signed-note/signed-note-vectors.json', import.meta.url),
     'utf8',
   ),
 ) as { checkpoint_body: BodyVector[]; verify: VerifyVector[] };

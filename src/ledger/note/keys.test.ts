@@ -17,7 +17,7 @@ interface VkeyParseVector {
 }
 const vectors = JSON.parse(
   readFileSync(
-    new URL('../../../../shared/vectors/signed-note/signed-note-vectors.json', import.meta.url),
+    new URL('../../../test/fixtures/vectors/signed-note/signed-note-vectors.json', import.meta.url),
     'utf8',
   ),
 ) as { keys: Record<string, KeyVector>; vkey_parse: VkeyParseVector[] };
