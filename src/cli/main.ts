@@ -39,6 +39,8 @@ usage: custos <command> [options]
   workflows deploy DIR --as P       file a governed deployment (its policy owners must approve)
   workflows approve|reject HASH --as P [--rationale R]
   workflows versions | show HASH    every version, retrievable by hash
+  workflows decide --request FILE [--bundle DIR|HASH] [--record --as P]
+                                    decide a request against the inventory (exit 1 when denied)
   quickstart                        what \`npm start\` runs
 
 global options: --data-dir DIR (CUSTOS_DATA_DIR), --database-url URL (CUSTOS_DATABASE_URL), --json
@@ -75,7 +77,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.err(`error INPUT_INVALID: unknown command ${name}\n\n${HELP}`);
       return EXIT.usage;
     }
-    return await command(parseArgs(rest, ['json', 'dry-run']), io);
+    return await command(parseArgs(rest, ['json', 'dry-run', 'record']), io);
   } catch (e) {
     return report(e, io);
   }

@@ -5,3 +5,10 @@ export {
   type PrincipalLookup,
   type VersionStatus,
 } from './bundle-registry.js';
+export {
+  decideAndRecord,
+  recordedRequests,
+  requestFromInventory,
+  type DecisionDeps,
+  type PlainRequest,
+} from './decisions.js';

@@ -42,6 +42,43 @@ it('lints, tests, deploys and approves the example bundle with the real binary',
   }[];
   expect(versions.map((v) => v.status)).toEqual(['active']);
   expect(custos(['workflows', 'diff', 'active', bundle, ...data]).stdout).toContain('0 of');
+
+  // A decision against the inventory, recorded in the ledger with the bundle hash and policy ids.
+  const request = path.join(tempDir(), 'request.yaml');
+  fs.writeFileSync(
+    request,
+    'principal: service:ci-pipeline\naction: create\n' +
+      'resource: { new: { name: payments-deploy, kind: token, system: tokens, tags: [service:payments] } }\n' +
+      'context: { durationMinutes: 60, justification: deploy payments }\n',
+  );
+  const decided = custos([
+    'workflows',
+    'decide',
+    '--request',
+    request,
+    '--record',
+    '--as',
+    'service:ci-pipeline',
+    '--json',
+    ...data,
+  ]);
+  expect(decided.code, decided.stderr).toBe(0);
+  expect(JSON.parse(decided.stdout)).toMatchObject({
+    allowed: true,
+    riskTier: 'low',
+    determiningPolicies: ['tokens-ci-create'],
+    bundleHash: hash,
+  });
+  // A new version that makes that request medium risk: diff names the recorded decision it changes.
+  const v2 = path.join(tempDir(), 'bundle');
+  fs.cpSync(bundle, v2, { recursive: true });
+  const policy = path.join(v2, 'policies', 'tokens.cedar');
+  const text = fs.readFileSync(policy, 'utf8');
+  const edited = text.replace(/(@id\("tokens-ci-create"\)\s*\n\s*@risk\(")low("\))/, '$1medium$2');
+  expect(edited).not.toBe(text);
+  fs.writeFileSync(policy, edited);
+  const diff = custos(['workflows', 'diff', 'active', v2, ...data]);
+  expect(diff.stdout).toMatch(/recorded recorded\[0\]\n\s+tier\s+low -> medium/);
   expect(custos(['ledger', 'verify', ...data]).code).toBe(0);
 });
 

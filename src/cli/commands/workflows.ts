@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustosError } from '../../core/errors.js';
+import { parse as parseYaml } from 'yaml';
 import {
+  decide,
   diffBundles,
   formatBundleDiff,
   formatGoldenReport,
@@ -14,8 +16,16 @@ import {
   lintBundle,
   loadBundle,
   runGoldenCases,
+  type Decision,
+  type DecisionRequest,
   type LoadedBundle,
 } from '../../policy/index.js';
+import {
+  decideAndRecord,
+  recordedRequests,
+  requestFromInventory,
+  type PlainRequest,
+} from '../../workflows/index.js';
 import type { BundleRegistry, BundleVersion } from '../../workflows/index.js';
 import type { Custos } from '../../main.js';
 import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
@@ -23,7 +33,7 @@ import { printJson, printTable, withCustos } from './open.js';
 
 const USAGE =
   'usage: custos workflows lint DIR | test DIR | diff OLD NEW | deploy DIR --as P | approve HASH --as P [--rationale R]' +
-  ' | reject HASH --as P --rationale R | versions | show HASH';
+  ' | reject HASH --as P --rationale R | versions | show HASH | decide --request FILE [--bundle B] [--record --as P]';
 
 export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const [sub, a, b] = args.positional;
@@ -34,10 +44,39 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
       return test(need(a), io);
     case 'diff':
       return withCustos(args, io, async (custos) => {
-        const diff = diffBundles(await resolve(custos, need(a), io), await resolve(custos, need(b), io));
+        const oldBundle = await resolve(custos, need(a), io);
+        const newBundle = await resolve(custos, need(b), io);
+        const recorded = await replayable(custos, newBundle, io);
+        const diff = diffBundles(oldBundle, newBundle, recorded);
         if (args.bools.has('json')) printJson(io, diff);
         else io.out(`${formatBundleDiff(diff)}\n`);
         return EXIT.ok;
+      });
+    case 'decide':
+      return withCustos(args, io, async (custos) => {
+        const file = args.flags['request'];
+        if (file === undefined)
+          throw new CustosError(
+            'INPUT_INVALID',
+            'usage: custos workflows decide --request FILE [--bundle DIR|HASH] [--record --as P]',
+          );
+        const bundle = await resolve(custos, args.flags['bundle'] ?? 'active', io);
+        const plain = parseYaml(fs.readFileSync(path.resolve(io.cwd, file), 'utf8')) as PlainRequest;
+        let decision: Decision;
+        if (args.bools.has('record')) {
+          const who = actingPrincipal(args, io);
+          const principal = await custos.inventory.getPrincipal(who);
+          if (principal === undefined || principal.kind === 'group') {
+            throw new CustosError('PRINCIPAL_UNKNOWN', `${who} is not a known person or service`);
+          }
+          const actor = { kind: principal.kind === 'person' ? 'human' : 'non_human', id: who } as const;
+          decision = (await decideAndRecord(custos, bundle, plain, actor)).decision;
+        } else {
+          decision = decide(bundle, await requestFromInventory(custos.inventory, bundle, plain));
+        }
+        if (args.bools.has('json')) printJson(io, decision);
+        else printTable(io, describeDecision(decision));
+        return decision.allowed ? EXIT.ok : EXIT.verifyFailed;
       });
     case 'deploy':
       return withCustos(args, io, async (custos) => {
@@ -84,6 +123,37 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
     default:
       throw new CustosError('INPUT_INVALID', USAGE);
   }
+}
+
+/** Recorded decisions, rebuilt from the inventory's current state; ones that no longer resolve are skipped. */
+async function replayable(custos: Custos, bundle: LoadedBundle, io: CliIo): Promise<DecisionRequest[]> {
+  const out: DecisionRequest[] = [];
+  for (const plain of await recordedRequests(custos.ledger)) {
+    try {
+      out.push(await requestFromInventory(custos.inventory, bundle, plain));
+    } catch (e) {
+      io.err(`skipping a recorded decision: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+  return out;
+}
+
+function describeDecision(d: Decision): [string, string][] {
+  return [
+    ['decision', d.allowed ? 'allow' : 'deny'],
+    ['risk tier', d.riskTier ?? '-'],
+    ['workflow', d.workflow ?? '-'],
+    ['route', d.route === undefined ? '-' : `${d.route.name} (${d.route.mode})`],
+    [
+      'approvals',
+      d.route?.requirements
+        .map((r) => `${r.count} of ${r.group}`)
+        .join(d.route.ordered ? ' then ' : ' and ') || '-',
+    ],
+    ['policies', d.determiningPolicies.join(', ') || '-'],
+    ['reasons', d.reasons.join('; ') || '-'],
+    ['bundle', d.bundleHash],
+  ];
 }
 
 function need(value: string | undefined): string {

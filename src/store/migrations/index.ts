@@ -7,8 +7,14 @@ import { TYPES, type Migration } from './types.js';
 import { ledgerMigration } from './0001-ledger.js';
 import { inventoryMigration } from './0002-inventory.js';
 import { workflowsMigration } from './0003-workflows.js';
+import { decisionsMigration } from './0004-decisions.js';
 
-export const MIGRATIONS: readonly Migration[] = [ledgerMigration, inventoryMigration, workflowsMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  ledgerMigration,
+  inventoryMigration,
+  workflowsMigration,
+  decisionsMigration,
+];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
   return migration.statements(TYPES[dialect]);

@@ -1,0 +1,133 @@
+/**
+ * Policy decisions against the inventory: a plain request (who, what, on which identity) is turned
+ * into Cedar entities from the inventory's current state and decided by a bundle. A recorded
+ * decision is a ledger record (with the bundle hash and the determining policy ids) committed with
+ * its projection row, so `workflows diff` can replay recorded decisions against a new version.
+ */
+import crypto from 'node:crypto';
+import { CustosError } from '../core/errors.js';
+import type { JsonValue } from '../core/canonical-json.js';
+import type { Inventory } from '../inventory/index.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Actor } from '../ledger/record.js';
+import {
+  buildEntities,
+  decide,
+  type Decision,
+  type DecisionRequest,
+  type EntityFixtures,
+  type LoadedBundle,
+  type NewIdentity,
+} from '../policy/index.js';
+import type { Action } from '../policy/vocabulary.js';
+
+/** What a requester says; entities come from the inventory, never from the request. */
+export interface PlainRequest {
+  readonly principal: string;
+  readonly action: Action;
+  readonly resource: { readonly identity: string } | { readonly new: NewIdentity };
+  readonly context?: Readonly<Record<string, JsonValue>>;
+}
+
+export async function requestFromInventory(
+  inventory: Inventory,
+  bundle: LoadedBundle,
+  plain: PlainRequest,
+): Promise<DecisionRequest> {
+  const principal = await inventory.getPrincipal(plain.principal);
+  if (principal === undefined || principal.kind === 'group') {
+    throw new CustosError('PRINCIPAL_UNKNOWN', `${plain.principal} is not a known person or service`);
+  }
+  const fixtures: {
+    principals: EntityFixtures['principals'];
+    systems: NonNullable<EntityFixtures['systems']>[number][];
+    identities: NonNullable<EntityFixtures['identities']>[number][];
+  } = {
+    principals: [{ id: principal.id, groups: principal.groups }],
+    systems: [],
+    identities: [],
+  };
+  let systemId: string;
+  if ('identity' in plain.resource) {
+    const identity = await inventory.getIdentity(plain.resource.identity);
+    if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${plain.resource.identity}`);
+    systemId = identity.system;
+    fixtures.identities.push({
+      id: identity.id,
+      kind: identity.kind,
+      system: identity.system,
+      entitlements: identity.entitlements,
+      tags: Object.entries(identity.tags).map(([k, v]) => `${k}:${v}`),
+    });
+  } else {
+    systemId = plain.resource.new.system;
+  }
+  const system = await inventory.getSystem(systemId);
+  if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${systemId}`);
+  fixtures.systems.push({ id: system.id, type: system.type, environment: system.environment });
+  return {
+    principal: plain.principal,
+    action: plain.action,
+    resource: plain.resource,
+    context: plain.context as DecisionRequest['context'],
+    entities: buildEntities(fixtures, bundle.manifest.namespace),
+  };
+}
+
+export interface DecisionDeps {
+  readonly ledger: Ledger;
+  readonly inventory: Inventory;
+}
+
+/** Decides a plain request with a bundle and records the decision in the ledger. */
+export async function decideAndRecord(
+  deps: DecisionDeps,
+  bundle: LoadedBundle,
+  plain: PlainRequest,
+  actor: Actor,
+): Promise<{ decision: Decision; recordIndex: number }> {
+  const decision = decide(bundle, await requestFromInventory(deps.inventory, bundle, plain));
+  const decisionId = `decision:${crypto.randomUUID()}`;
+  const { records } = await deps.ledger.transact(async (tx) => {
+    // The projection row and its record commit together.
+    await tx.run(
+      'INSERT INTO policy_decisions (decision_id, bundle_hash, request, allowed, decided_at) VALUES (?, ?, ?, ?, ?)',
+      [
+        decisionId,
+        bundle.hash,
+        JSON.stringify(plain),
+        decision.allowed ? 1 : 0,
+        deps.ledger.now().toISOString(),
+      ],
+    );
+    await tx.append({
+      type: 'policy.decided',
+      correlationId: decisionId,
+      actor,
+      subject:
+        'identity' in plain.resource
+          ? { kind: 'identity', id: plain.resource.identity }
+          : { kind: 'system', id: plain.resource.new.system },
+      bundleHash: bundle.hash,
+      payload: {
+        request: plain as unknown as JsonValue,
+        allowed: decision.allowed,
+        riskTier: decision.riskTier ?? null,
+        route: decision.route?.name ?? null,
+        workflow: decision.workflow ?? null,
+        determiningPolicies: [...decision.determiningPolicies],
+        reasons: [...decision.reasons],
+      },
+    });
+  });
+  return { decision, recordIndex: records[0]!.index };
+}
+
+/** The most recent recorded requests (plain), newest first. */
+export async function recordedRequests(ledger: Ledger, limit = 1000): Promise<PlainRequest[]> {
+  const rows = await ledger.store.read.query<{ request: string }>(
+    'SELECT request FROM policy_decisions ORDER BY decided_at DESC, decision_id LIMIT ?',
+    [limit],
+  );
+  return rows.map((r) => JSON.parse(r.request) as PlainRequest);
+}
