@@ -7,7 +7,7 @@
  *   - the raw cost of Cedar's statefulIsAuthorized (preparsed policies and schema) on the same
  *     requests, i.e. the floor decide() stands on;
  *   - the cost of isAuthorized parsing the policy set and schema on every call (why we preparse).
- * Writes the figures into bench/POLICY-RESULTS.md unless --no-results.
+ * Appends the figures, dated, to bench/RESULTS.md unless --no-results.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -265,7 +265,7 @@ Preparsing once per bundle hash saves ${fmt(isAuthorizedUs.p50 - statefulUs.p50)
 `;
   console.log(section);
   if (!process.argv.includes('--no-results')) {
-    fs.writeFileSync(path.join(HERE, 'POLICY-RESULTS.md'), `# Policy benchmark results\n\n${section}`);
+    fs.appendFileSync(path.join(HERE, 'RESULTS.md'), `\n${section.replace(/^## (.*)$/m, `## $1 — ${new Date().toISOString()}`)}`);
   }
 }
 

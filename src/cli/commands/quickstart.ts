@@ -28,7 +28,10 @@ export async function quickstartCommand(args: ParsedArgs, io: CliIo): Promise<nu
         '  npx custos ledger verify                 recompute and check the whole ledger\n' +
         '  npx custos ledger export --out evidence  write an export bundle\n' +
         `  npx custos verify evidence --key '${info.verifierKey}'\n` +
-        '                                           verify it offline, as an auditor would\n',
+        '                                           verify it offline, as an auditor would\n' +
+        "  npx custos workflows test examples/bundle   run the example policy bundle's golden decisions\n" +
+        '  npx custos identities import examples/inventory.yaml --dry-run --as person:alice\n' +
+        '                                           plan an inventory import (drop --dry-run to write it)\n',
     );
     return EXIT.ok;
   } finally {
