@@ -82,23 +82,38 @@ export class LedgerWriter {
   private async runBatch(batch: Unit[]): Promise<void> {
     const { conn, now } = this.deps;
     let appended: AppendedRecord[];
+    let committing = false;
     try {
       await conn.begin();
       for (const [i, unit] of batch.entries()) await this.runUnit(unit, `u${i}`);
       const ok = batch.filter((u) => u.failed === undefined);
       const drafts = ok.flatMap((u) => u.drafts);
       appended = drafts.length > 0 ? await sequencePrepared(conn, drafts, now) : [];
+      committing = true;
       await conn.commit();
     } catch (cause) {
       await conn.rollback().catch(() => undefined);
-      const error = new CustosError(
-        'LEDGER_APPEND_FAILED',
-        'the ledger could not record the change; nothing was written',
-        {
-          cause,
-          retryable: true,
-        },
-      );
+      // A COMMIT that fails (e.g. the connection dropped) may or may not have been applied: say so,
+      // so that callers verify before retrying instead of assuming nothing happened.
+      const error = committing
+        ? new CustosError(
+            'LEDGER_APPEND_FAILED',
+            'the commit failed; whether the change was recorded is unknown',
+            {
+              cause,
+              retryable: true,
+              details: { outcome: 'unknown' },
+            },
+          )
+        : new CustosError(
+            'LEDGER_APPEND_FAILED',
+            'the ledger could not record the change; nothing was written',
+            {
+              cause,
+              retryable: true,
+              details: { outcome: 'not_written' },
+            },
+          );
       for (const unit of batch) unit.reject(unit.failed ?? error);
       return;
     }

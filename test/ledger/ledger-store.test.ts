@@ -69,7 +69,7 @@ for (const kind of storeKinds()) {
           await tx.run('INSERT INTO demo (id) VALUES (?)', ['d']);
           await tx.append(draft(4));
         }),
-      ).rejects.toMatchObject({ code: 'LEDGER_APPEND_FAILED' });
+      ).rejects.toMatchObject({ code: 'LEDGER_APPEND_FAILED', details: { outcome: 'not_written' } });
       expect(await t.store.read.query('SELECT id FROM demo WHERE id = ?', ['d'])).toEqual([]);
       expect(await t.ledger.size()).toBe(3);
     });
