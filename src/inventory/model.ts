@@ -4,25 +4,16 @@
  * Pure: types, enums and the identity lifecycle transition table.
  */
 
-export const SYSTEM_TYPES = ['postgres', 'mariadb', 'redis', 'ldap', 'rabbitmq', 'scim', 'tokens'] as const;
-export const IDENTITY_KINDS = [
-  'service_account',
-  'api_key',
-  'token',
-  'certificate',
-  'workload',
-  'ai_agent',
-] as const;
+import type { IdentityKind, RiskTier, SystemType } from '../core/vocabulary.js';
+
+export { IDENTITY_KINDS, RISK_TIERS, SYSTEM_TYPES } from '../core/vocabulary.js';
+export type { IdentityKind, RiskTier, SystemType } from '../core/vocabulary.js';
 export const LIFECYCLE_STATES = ['requested', 'active', 'suspended', 'retired'] as const;
-export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
 export const ROLES = ['requester', 'approver', 'owner', 'auditor', 'admin'] as const;
 export const OWNER_ROLES = ['business', 'policy', 'platform'] as const;
 export const PRINCIPAL_KINDS = ['person', 'group', 'service'] as const;
 
-export type SystemType = (typeof SYSTEM_TYPES)[number];
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
-export type RiskTier = (typeof RISK_TIERS)[number];
 export type Role = (typeof ROLES)[number];
 export type OwnerRole = (typeof OWNER_ROLES)[number];
 export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];

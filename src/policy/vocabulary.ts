@@ -2,22 +2,10 @@
  * The fixed vocabulary of workflow bundles: principals, identity kinds, system types, risk tiers,
  * actions, and the framework control ids a workflow may claim to evidence. Pure data.
  */
-export const IDENTITY_KINDS = [
-  'service_account',
-  'api_key',
-  'token',
-  'certificate',
-  'workload',
-  'ai_agent',
-] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+import { RISK_TIERS, SYSTEM_TYPES, type RiskTier, type SystemType } from '../core/vocabulary.js';
 
-export const SYSTEM_TYPES = ['postgres', 'mariadb', 'redis', 'ldap', 'rabbitmq', 'scim', 'tokens'] as const;
-export type SystemType = (typeof SYSTEM_TYPES)[number];
-
-/** Ordered from least to most risky: the index is the rank. */
-export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
-export type RiskTier = (typeof RISK_TIERS)[number];
+export { IDENTITY_KINDS, RISK_TIERS, SYSTEM_TYPES } from '../core/vocabulary.js';
+export type { IdentityKind, RiskTier, SystemType } from '../core/vocabulary.js';
 
 export const ACTIONS = [
   'create',
