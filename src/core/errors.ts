@@ -113,6 +113,21 @@ export const ERROR_CODES = [
   'GOLDEN_INVALID',
   'GOLDEN_UNKNOWN_ENTITY',
   'GOLDEN_MISMATCH',
+  // delegated authority (src/authority) and signed approvals (src/approvals)
+  'AUTHORITY_INVALID',
+  'AUTHORITY_EXPIRED',
+  'AUTHORITY_SCOPE',
+  'SIGNATURE_INVALID',
+  'APPROVER_KEY_UNKNOWN',
+  'APPROVAL_EXPIRED',
+  'APPROVAL_NOT_ELIGIBLE',
+  // connectors (effects on targets: every error says whether it is retryable) and issued tokens
+  'CONNECTOR_UNAVAILABLE',
+  'CONNECTOR_REFUSED',
+  'TARGET_STATE_MISMATCH',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_REVOKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,12 +8,14 @@ import { ledgerMigration } from './0001-ledger.js';
 import { inventoryMigration } from './0002-inventory.js';
 import { workflowsMigration } from './0003-workflows.js';
 import { decisionsMigration } from './0004-decisions.js';
+import { tokensMigration } from './0005-tokens.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ledgerMigration,
   inventoryMigration,
   workflowsMigration,
   decisionsMigration,
+  tokensMigration,
 ];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {

@@ -1,0 +1,178 @@
+/**
+ * Custos's built-in issuer of API keys and short-lived tokens for non-human identities: a target
+ * system that needs no server, so the whole flow runs on a fresh machine.
+ *
+ * `apply` is idempotent per (run, step): the effect and its operation row commit together, and a
+ * repeated step returns `already_applied` with the recorded outputs. The secret is returned only by
+ * the first apply; a repeat cannot return it again (only its fingerprint is stored).
+ *
+ * Give it its own write connection (not the ledger writer's): it opens its own transactions.
+ */
+import type { JSONWebKeySet } from 'jose';
+import type { FingerprintKey } from '../../ledger/secrets.js';
+import type { WriteConnection } from '../../store/sql.js';
+import { listScope, scopeOf, type AuthorityCheck, type AuthorityScope } from '../authority-check.js';
+import type {
+  ApplyResult,
+  Connector,
+  ConnectorDescription,
+  DelegatedAuthority,
+  ListedAccount,
+  PriorState,
+  Step,
+  StepPlan,
+  TargetSystem,
+  VerifyResult,
+} from '../contract.js';
+import { CustosError } from '../../core/errors.js';
+import type { JsonValue } from '../../core/canonical-json.js';
+import { applyEffect } from './token-effects.js';
+import { readPriorState, restorePrior } from './token-prior.js';
+import type { TokenSigningKey } from './token-secrets.js';
+import { verifyPresented, type PresentedResult } from './token-status.js';
+import { TokenStore } from './token-store.js';
+import { verifyStep } from './token-verify.js';
+
+export interface TokensDeps {
+  readonly conn: WriteConnection;
+  readonly authority: AuthorityCheck;
+  readonly fingerprintKey: FingerprintKey;
+  readonly signingKey: TokenSigningKey;
+  readonly now: () => Date;
+  /** `iss` of issued JWTs. */
+  readonly issuer?: string;
+}
+
+const ACTIONS = [
+  'create',
+  'rotate',
+  'revoke',
+  'retire',
+  'suspend',
+  'enable',
+  'expire',
+  'end_sessions',
+] as const;
+
+export class TokensConnector implements Connector {
+  private readonly store: TokenStore;
+  private readonly issuer: string;
+
+  constructor(private readonly deps: TokensDeps) {
+    this.store = new TokenStore(deps.conn);
+    this.issuer = deps.issuer ?? 'custos';
+  }
+
+  describe(): ConnectorDescription {
+    return { type: 'tokens', actions: ACTIONS, rollback: 'compensating', realLogin: true };
+  }
+
+  async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
+    await this.authorise(authority, scopeOf(step));
+    const who = `${step.system.id}/${step.identity.id}`;
+    const effects: Record<string, string> = {
+      create: `issue the first credential of ${who}`,
+      rotate: `issue a new credential of ${who}; supersede the old after ${overlapOf(step)}s`,
+      revoke: `revoke every credential of ${who}`,
+      retire: `revoke every credential of ${who} and retire it`,
+      suspend: `suspend ${who}`,
+      enable: `enable ${who}`,
+      expire: `expire every credential of ${who} now`,
+      end_sessions: `revoke the outstanding short-lived tokens of ${who}`,
+    };
+    const effect = effects[step.action];
+    if (effect === undefined) throw unsupported(step);
+    return { summary: `${step.action} ${who}`, effects: [effect], rollback: 'compensating' };
+  }
+
+  async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
+    await this.authorise(authority, scopeOf(step));
+    return this.store.transaction(() => readPriorState(this.store, step));
+  }
+
+  async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
+    await this.authorise(authority, scopeOf(step));
+    if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
+    const now = this.deps.now();
+    return this.store.transaction(async () => {
+      const done = await this.store.operation(step.runId, step.stepId);
+      if (done !== undefined) {
+        if (done.action !== step.action || done.identity_id !== step.identity.id) {
+          throw new CustosError('CONNECTOR_REFUSED', `step ${step.stepId} was applied as a different effect`);
+        }
+        return { outcome: 'already_applied', outputs: JSON.parse(done.outputs) as Record<string, JsonValue> };
+      }
+      const effect = await applyEffect({ ...this.deps, store: this.store, issuer: this.issuer }, step, now);
+      await this.store.insertOperation(
+        {
+          run_id: step.runId,
+          step_id: step.stepId,
+          action: step.action,
+          system_id: step.system.id,
+          identity_id: step.identity.id,
+          credential_id: effect.credentialId,
+          outputs: JSON.stringify(effect.outputs),
+        },
+        now.toISOString(),
+      );
+      const result: ApplyResult = { outcome: 'applied', outputs: effect.outputs };
+      if (effect.secret === undefined) return result;
+      const artifact = { hash: effect.secret.fingerprint, version: effect.credentialId ?? '' };
+      return { ...result, secret: effect.secret, artifact };
+    });
+  }
+
+  async verify(step: Step, authority: DelegatedAuthority, secret?: string): Promise<VerifyResult> {
+    await this.authorise(authority, scopeOf(step));
+    return verifyStep(this.presentedDeps(), step, secret);
+  }
+
+  async rollback(step: Step, authority: DelegatedAuthority, prior: PriorState): Promise<void> {
+    await this.authorise(authority, scopeOf(step));
+    const now = this.deps.now();
+    await this.store.transaction(() => restorePrior(this.store, step, prior, now));
+  }
+
+  async list(system: TargetSystem, authority: DelegatedAuthority): Promise<ListedAccount[]> {
+    await this.authorise(authority, listScope(system));
+    const rows = await this.store.transaction(() => this.store.identities(system.id));
+    return rows.map((r) => ({
+      externalId: r.external_id,
+      attributes: { identity: r.identity_id, state: r.state },
+    }));
+  }
+
+  /** Revokes the identity's outstanding short-lived tokens, as an `end_sessions` step. */
+  async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
+    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
+    const ended = result.outputs['ended'];
+    return Array.isArray(ended) ? ended.length : 0;
+  }
+
+  /** The downstream check of a presented API key or token (attacker-controlled input). */
+  verifyPresented(presented: string): Promise<PresentedResult> {
+    return verifyPresented(this.presentedDeps(), presented);
+  }
+
+  /** The JWKS (RFC 7517) against which a service verifies issued JWTs offline. */
+  jwks(): JSONWebKeySet {
+    return { keys: [{ ...this.deps.signingKey.publicJwk }] };
+  }
+
+  private authorise(token: string, scope: AuthorityScope): Promise<unknown> {
+    return this.deps.authority.assert(token, scope);
+  }
+
+  private presentedDeps() {
+    return { ...this.deps, store: this.store };
+  }
+}
+
+function overlapOf(step: Step): number {
+  const value = step.params['overlapSeconds'];
+  return typeof value === 'number' ? value : 0;
+}
+
+function unsupported(step: Step): CustosError {
+  return new CustosError('CONNECTOR_REFUSED', `the tokens connector does not support ${step.action}`);
+}
