@@ -1,0 +1,153 @@
+/**
+ * Verifies a delegated authority before a connector acts. The token is attacker-controlled input:
+ * only EdDSA is accepted (no `none`, no HMAC with a public key as secret), the key is chosen by
+ * `kid` from a configured JWKS only, and issuer, audience, type and lifetime are all checked
+ * before the scope (run id, exact grant) is.
+ */
+import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose';
+import { z } from 'zod';
+import { CustosError } from '../core/errors.js';
+import type { Step } from '../connectors/contract.js';
+import { AUTHORITY_AUDIENCE, AUTHORITY_TYP, type AuthorityClaims } from './types.js';
+
+export interface AuthorityVerifierOptions {
+  readonly publicKeys: { readonly keys: readonly JWK[] };
+  readonly issuer: string;
+  readonly now: () => Date;
+  readonly clockToleranceSeconds?: number;
+}
+
+/** What the caller is about to do; the token must grant exactly this. */
+export interface AuthorityScope {
+  readonly runId: string;
+  /** Compared exactly with the granted action (a string, so scopes beyond StepAction also work). */
+  readonly action: string;
+  readonly system: string;
+  readonly identity: string;
+  /** When given, the token must be bound to this request digest too. */
+  readonly requestDigest?: string;
+}
+
+export interface AuthorityVerifier {
+  assert(token: string, scope: AuthorityScope): Promise<AuthorityClaims>;
+}
+
+const ClaimsSchema = z.object({
+  iss: z.string(),
+  sub: z.string().min(1),
+  aud: z.literal(AUTHORITY_AUDIENCE),
+  jti: z.string().min(1),
+  iat: z.number().int(),
+  nbf: z.number().int(),
+  exp: z.number().int(),
+  run_id: z.string().min(1),
+  req_digest: z.string().min(1),
+  grants: z.array(z.strictObject({ action: z.string(), system: z.string(), identity: z.string() })),
+});
+
+export function createAuthorityVerifier(options: AuthorityVerifierOptions): AuthorityVerifier {
+  if (options.publicKeys.keys.some((k) => typeof k.kid !== 'string' || k.kid === '')) {
+    throw new TypeError('every authority public key needs a kid');
+  }
+  const jwks = createLocalJWKSet({ keys: options.publicKeys.keys.map((k) => ({ ...k })) });
+  const tolerance = options.clockToleranceSeconds ?? 0;
+  return {
+    async assert(token, scope) {
+      const claims = await verifyToken(token);
+      checkScope(claims, scope);
+      return claims;
+    },
+  };
+
+  async function verifyToken(token: string): Promise<AuthorityClaims> {
+    requireKid(token);
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, jwks, {
+        algorithms: ['EdDSA'],
+        issuer: options.issuer,
+        audience: AUTHORITY_AUDIENCE,
+        typ: AUTHORITY_TYP,
+        currentDate: options.now(),
+        clockTolerance: tolerance,
+        requiredClaims: ['exp', 'nbf', 'iat', 'jti', 'sub'],
+      }));
+    } catch (cause) {
+      throw fromJose(cause);
+    }
+    const parsed = ClaimsSchema.safeParse(payload);
+    if (!parsed.success) throw invalid('claims', 'authority claims are malformed', parsed.error);
+    return parsed.data as AuthorityClaims;
+  }
+}
+
+/** For connectors: the authority must be valid and grant exactly this step of this run. */
+export function requireAuthority(
+  verifier: AuthorityVerifier,
+  token: string,
+  step: Step,
+): Promise<AuthorityClaims> {
+  return verifier.assert(token, {
+    runId: step.runId,
+    action: step.action,
+    system: step.system.id,
+    identity: step.identity.id,
+  });
+}
+
+function checkScope(claims: AuthorityClaims, scope: AuthorityScope): void {
+  if (claims.run_id !== scope.runId) {
+    throw new CustosError('AUTHORITY_SCOPE', 'authority was minted for another run', {
+      details: { reason: 'run', runId: scope.runId },
+    });
+  }
+  if (scope.requestDigest !== undefined && claims.req_digest !== scope.requestDigest) {
+    throw new CustosError('AUTHORITY_SCOPE', 'authority is bound to another request digest', {
+      details: { reason: 'digest' },
+    });
+  }
+  const granted = claims.grants.some(
+    (g) => g.action === scope.action && g.system === scope.system && g.identity === scope.identity,
+  );
+  if (!granted) {
+    throw new CustosError(
+      'AUTHORITY_SCOPE',
+      `authority does not grant ${scope.action} on ${scope.identity}`,
+      {
+        details: { reason: 'grant', action: scope.action, system: scope.system, identity: scope.identity },
+      },
+    );
+  }
+}
+
+function requireKid(token: string): void {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch (cause) {
+    throw invalid('malformed', 'authority is not a compact JWS', cause);
+  }
+  // Without a kid, a one-key JWKS would be tried anyway: insist on explicit key selection.
+  if (typeof kid !== 'string' || kid === '') throw invalid('kid', 'authority names no key id');
+}
+
+function fromJose(cause: unknown): CustosError {
+  if (cause instanceof errors.JWTExpired) {
+    return new CustosError('AUTHORITY_EXPIRED', 'authority has expired', {
+      cause,
+      details: { reason: 'exp' },
+    });
+  }
+  if (cause instanceof errors.JWTClaimValidationFailed && cause.claim === 'nbf') {
+    return new CustosError('AUTHORITY_EXPIRED', 'authority is not yet valid', {
+      cause,
+      details: { reason: 'nbf' },
+    });
+  }
+  if (cause instanceof errors.JOSEError) return invalid(cause.code, 'authority is invalid', cause);
+  return invalid('malformed', 'authority is invalid', cause);
+}
+
+function invalid(reason: string, message: string, cause?: unknown): CustosError {
+  return new CustosError('AUTHORITY_INVALID', message, { cause, details: { reason } });
+}
