@@ -128,6 +128,11 @@ export const ERROR_CODES = [
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',
   'TOKEN_REVOKED',
+  // runs
+  'RUN_TRANSITION_INVALID',
+  'RUN_NOT_FOUND',
+  'RUN_DUPLICATE',
+  'RUN_NOT_APPROVABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,6 +9,7 @@ import { inventoryMigration } from './0002-inventory.js';
 import { workflowsMigration } from './0003-workflows.js';
 import { decisionsMigration } from './0004-decisions.js';
 import { tokensMigration } from './0005-tokens.js';
+import { runsMigration } from './0006-runs.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ledgerMigration,
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   workflowsMigration,
   decisionsMigration,
   tokensMigration,
+  runsMigration,
 ];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {

@@ -1,0 +1,105 @@
+/** The run engine's face: file, advance, approve, and the named-person actions on a paused run. */
+import { CustosError } from '../core/errors.js';
+import type { SignedApproval } from '../approvals/index.js';
+import type { AuthorityIssuer } from '../authority/index.js';
+import type { Connector } from '../connectors/contract.js';
+import type { Run } from './run-model.js';
+import { readRun, transition } from './run-store.js';
+import {
+  actorOf,
+  decideRun,
+  fileRun,
+  listRuns,
+  type FileRequest,
+  type RunEngineCoreDeps,
+} from './run-engine.js';
+import { approveRun, registerApproverKey } from './run-approvals.js';
+import { executeRun, type Executed } from './run-execute.js';
+
+export interface RunEngineDeps extends RunEngineCoreDeps {
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly authority: AuthorityIssuer;
+  /** The delegated authority expires with the step timeout. */
+  readonly stepTimeoutSeconds?: number;
+  /** Resumes allowed per run: bounded, every attempt recorded. */
+  readonly maxAttempts?: number;
+}
+
+export class RunEngine {
+  constructor(private readonly deps: RunEngineDeps) {}
+
+  file(input: FileRequest): Promise<Run> {
+    return fileRun(this.deps, input);
+  }
+
+  get(id: string): Promise<Run> {
+    return readRun(this.deps.ledger.store.read, id);
+  }
+
+  list(state?: string): Promise<Run[]> {
+    return listRuns(this.deps, state);
+  }
+
+  registerApproverKey(principal: string, publicKey: string): Promise<string> {
+    return registerApproverKey(this.deps, principal, publicKey);
+  }
+
+  approve(runId: string, approval: SignedApproval): Promise<Run> {
+    return approveRun(this.deps, runId, approval);
+  }
+
+  /** Moves a run as far as it can go now: decision, then (once approved) execution and verification. */
+  async advance(runId: string): Promise<Executed> {
+    let run = await this.get(runId);
+    if (run.state === 'requested') run = await decideRun(this.deps, run);
+    if (run.state === 'approved' || run.state === 'executing' || run.state === 'verifying') {
+      return executeRun({ ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 }, run);
+    }
+    return { run, secrets: [] };
+  }
+
+  /** A named person retries a paused run (bounded) or re-checks an unreconciled one. */
+  async resume(runId: string, by: string): Promise<Executed> {
+    const actor = await actorOf(this.deps.inventory, by);
+    const run = await this.get(runId);
+    if (run.state === 'unreconciled') {
+      await this.deps.ledger.transact((tx) =>
+        transition(tx, run, 'resume', actor, {}, { reason: null }, this.deps.now()),
+      );
+      return this.advance(runId);
+    }
+    if (run.state !== 'paused')
+      throw new CustosError('RUN_TRANSITION_INVALID', `run ${runId} is ${run.state}, not paused`);
+    if (run.attempts + 1 > (this.deps.maxAttempts ?? 3)) {
+      throw new CustosError(
+        'RUN_TRANSITION_INVALID',
+        `run ${runId} used its ${run.attempts} retries: roll back or abort it`,
+      );
+    }
+    await this.deps.ledger.transact(async (tx) => {
+      await tx.run('UPDATE runs SET attempts = ? WHERE id = ?', [run.attempts + 1, run.id]);
+      await tx.append({
+        type: 'run.retry_requested',
+        correlationId: run.id,
+        actor,
+        subject: { kind: 'run', id: run.id },
+        payload: { attempt: run.attempts + 1 },
+      });
+    });
+    return executeRun(
+      { ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 },
+      await this.get(runId),
+    );
+  }
+
+  /** A named person abandons a run that has not completed; nothing more is applied. */
+  async abort(runId: string, by: string, reason: string): Promise<Run> {
+    const actor = await actorOf(this.deps.inventory, by);
+    if (reason.trim() === '') throw new CustosError('INPUT_INVALID', 'aborting a run needs a reason');
+    const run = await this.get(runId);
+    await this.deps.ledger.transact((tx) =>
+      transition(tx, run, 'abort', actor, { reason }, { reason }, this.deps.now()),
+    );
+    return this.get(runId);
+  }
+}

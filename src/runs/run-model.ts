@@ -1,0 +1,55 @@
+/** A run as stored, and its plan of connector steps (pure). */
+import type { JsonValue } from '../core/canonical-json.js';
+import type { StepAction } from '../connectors/contract.js';
+import type { Decision } from '../policy/index.js';
+import type { PlainRequest } from '../workflows/index.js';
+import type { RunState } from './state-machine.js';
+
+export interface Run {
+  readonly id: string;
+  readonly requester: string;
+  readonly idempotencyKey: string;
+  readonly request: PlainRequest;
+  readonly inputHash: string;
+  readonly justification: string;
+  readonly state: RunState;
+  readonly reason: string | null;
+  readonly workflow: string | null;
+  readonly bundleHash: string | null;
+  readonly decision: Decision | null;
+  readonly digest: string | null;
+  readonly executor: string | null;
+  readonly attempts: number;
+}
+
+export interface PlannedStep {
+  readonly stepId: string;
+  readonly action: StepAction;
+  readonly systemId: string;
+  readonly identityId: string;
+  readonly params: Readonly<Record<string, JsonValue>>;
+}
+
+const DIRECT: Readonly<Record<string, StepAction>> = {
+  create: 'create',
+  grant: 'grant',
+  revoke: 'revoke',
+  rotate: 'rotate',
+  suspend: 'suspend',
+  retire: 'retire',
+};
+
+/** The connector steps a request needs. Exceptions and break-glass get their own runs later. */
+export function planSteps(request: PlainRequest, systemId: string): PlannedStep[] {
+  const action = DIRECT[request.action];
+  if (action === undefined) return [];
+  const identityId = 'identity' in request.resource ? request.resource.identity : request.resource.new.name;
+  const context = request.context ?? {};
+  const params: Record<string, JsonValue> = {};
+  for (const key of ['entitlements', 'durationMinutes', 'overlapSeconds', 'ttlSeconds'] as const) {
+    const value = context[key];
+    if (value !== undefined) params[key] = value;
+  }
+  if ('new' in request.resource) params['kind'] = request.resource.new.kind;
+  return [{ stepId: 's1', action, systemId, identityId, params }];
+}

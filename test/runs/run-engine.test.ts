@@ -1,0 +1,226 @@
+/**
+ * The run engine end to end on both stores, with the built-in tokens target: every transition is a
+ * ledger record; approvals are signed and separation of duties is enforced; failures pause.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
+import { CustosError } from '../../src/core/errors.js';
+import type { Connector } from '../../src/connectors/contract.js';
+import { verifyLive } from '../../src/ledger/ledger-verify.js';
+import type { Run } from '../../src/runs/index.js';
+import { storeKinds } from '../support/stores.js';
+import { createEngine, type EngineFixture } from './support.js';
+
+const CI_TOKEN = {
+  principal: 'service:ci-pipeline',
+  action: 'create',
+  resource: { new: { name: 'payments-deploy', kind: 'token', system: 'tokens', tags: ['service:payments'] } },
+  context: { durationMinutes: 60, justification: 'deploy payments' },
+} as const;
+
+const ENGINEER_KEY = {
+  principal: 'person:eve',
+  action: 'create',
+  resource: { new: { name: 'eve-metrics-key', kind: 'api_key', system: 'tokens' } },
+  context: { durationMinutes: 10080, justification: 'metrics exporter' },
+} as const;
+
+async function runRecords(f: EngineFixture, runId: string): Promise<Record<string, unknown>[]> {
+  const rows = await f.ti.t.store.read.query<{ data: Uint8Array }>(
+    'SELECT data FROM ledger_records ORDER BY idx',
+  );
+  return rows
+    .map((r) => JSON.parse(Buffer.from(r.data).toString('utf8')) as Record<string, unknown>)
+    .filter((r) => r['correlationId'] === runId);
+}
+
+function sign(
+  key: ReturnType<typeof generateApproverKey>,
+  run: Run,
+  decision: 'approve' | 'deny',
+  rationale = 'ok',
+) {
+  return signApproval({
+    privateKeyPem: key.privateKeyPem,
+    keyId: key.keyId,
+    principal: key.principal,
+    runId: run.id,
+    digest: run.digest!,
+    decision,
+    rationale,
+    signedAt: new Date(),
+  });
+}
+
+for (const kind of storeKinds()) {
+  describe(`run engine on ${kind.name}`, () => {
+    let f: EngineFixture;
+    afterEach(async () => {
+      await f.close();
+    });
+
+    it('a low-risk token request runs automatically, every step in the ledger, and the token verifies', async () => {
+      f = await createEngine(kind);
+      const filed = await f.engine.file({
+        request: CI_TOKEN,
+        requester: 'service:ci-pipeline',
+        justification: 'deploy payments 2025.11.3',
+        idempotencyKey: 'deploy-42',
+      });
+      const { run, secrets } = await f.engine.advance(filed.id);
+      expect(run.state).toBe('completed');
+      expect(run.executor).toBe('executor:service-tokens');
+      expect(secrets).toHaveLength(1);
+      const presented = await f.tokens.verifyPresented(secrets[0]!.value);
+      expect(presented).toMatchObject({ valid: true, runId: run.id, identity: 'payments-deploy' });
+
+      const records = await runRecords(f, run.id);
+      expect(records.map((r) => r['type'])).toEqual([
+        'run.requested',
+        'run.decided_auto',
+        'run.execution_started',
+        'run.step_started',
+        'run.step_applied',
+        'run.applied',
+        'run.verified',
+      ]);
+      expect(records[0]).toMatchObject({ actor: { kind: 'non_human', id: 'service:ci-pipeline' } });
+      expect(records[1]).toMatchObject({
+        payload: { riskTier: 'low', determiningPolicies: ['tokens-ci-create'] },
+      });
+      expect(records[2]).toMatchObject({ actor: { id: 'executor:service-tokens' } });
+      const all = JSON.stringify(records);
+      expect(all).not.toContain(secrets[0]!.value);
+      await verifyLive(f.ti.t.ledger);
+      // The same idempotency key returns the same run; reusing it for another request is refused.
+      expect(
+        (
+          await f.engine.file({
+            request: CI_TOKEN,
+            requester: 'service:ci-pipeline',
+            justification: 'x',
+            idempotencyKey: 'deploy-42',
+          })
+        ).id,
+      ).toBe(run.id);
+      await expect(
+        f.engine.file({
+          request: { ...CI_TOKEN, context: { durationMinutes: 30 } },
+          requester: 'service:ci-pipeline',
+          justification: 'x',
+          idempotencyKey: 'deploy-42',
+        }),
+      ).rejects.toMatchObject({ code: 'RUN_DUPLICATE' });
+    });
+
+    it('a medium-risk request waits for a signed approval from the right group; separation of duties holds', async () => {
+      f = await createEngine(kind);
+      const filed = await f.engine.file({
+        request: ENGINEER_KEY,
+        requester: 'person:eve',
+        justification: 'metrics',
+        idempotencyKey: 'k1',
+      });
+      let { run } = await f.engine.advance(filed.id);
+      expect(run.state).toBe('awaiting_approval');
+      const eve = generateApproverKey('person:eve');
+      const pat = generateApproverKey('person:pat');
+      const dan = generateApproverKey('person:dan');
+      for (const k of [eve, pat, dan]) await f.engine.registerApproverKey(k.principal, k.publicKey);
+
+      await expect(f.engine.approve(run.id, sign(eve, run, 'approve'))).rejects.toMatchObject({
+        code: 'SOD_VIOLATION',
+      });
+      await expect(f.engine.approve(run.id, sign(dan, run, 'approve'))).rejects.toMatchObject({
+        code: 'APPROVAL_NOT_ELIGIBLE',
+      });
+      const forged = { ...sign(dan, run, 'approve'), principal: 'person:pat' };
+      await expect(f.engine.approve(run.id, forged)).rejects.toBeInstanceOf(CustosError);
+      const otherRun = { ...run, id: 'run_other' };
+      await expect(f.engine.approve(run.id, sign(pat, otherRun, 'approve'))).rejects.toMatchObject({
+        code: 'SIGNATURE_INVALID',
+      });
+      expect((await f.engine.get(run.id)).state).toBe('awaiting_approval');
+
+      run = await f.engine.approve(run.id, sign(pat, run, 'approve'));
+      expect(run.state).toBe('approved');
+      const done = await f.engine.advance(run.id);
+      expect(done.run.state).toBe('completed');
+      // A denial after execution started is refused, not applied.
+      await expect(f.engine.approve(run.id, sign(pat, run, 'deny', 'too late'))).rejects.toMatchObject({
+        code: 'RUN_NOT_APPROVABLE',
+      });
+      const counted = (await runRecords(f, run.id)).find((r) => r['type'] === 'run.approval_counted')!;
+      expect(counted).toMatchObject({
+        actor: { kind: 'human', id: 'person:pat' },
+        payload: { approval: { principal: 'person:pat' } },
+      });
+      expect(JSON.stringify(counted)).toMatch(/"signature":"[A-Za-z0-9+/]{80,}={0,2}"/);
+    });
+
+    it('a denied request is recorded as denied and nothing runs', async () => {
+      f = await createEngine(kind);
+      const filed = await f.engine.file({
+        request: {
+          ...CI_TOKEN,
+          resource: {
+            new: { name: 'ledger-deploy', kind: 'token', system: 'tokens', tags: ['service:ledger'] },
+          },
+        },
+        requester: 'service:ci-pipeline',
+        justification: 'not mine',
+        idempotencyKey: 'k2',
+      });
+      const { run, secrets } = await f.engine.advance(filed.id);
+      expect([run.state, secrets.length]).toEqual(['denied', 0]);
+    });
+
+    it('a failing target pauses the run with an alert; a named person resumes it and nothing is applied twice', async () => {
+      f = await createEngine(kind);
+      let failures = 0;
+      f.wrap((real) => ({
+        ...bind(real),
+        apply: async (step, authority) => {
+          // The effect happens, then the process "crashes" before recording it, once.
+          const result = await real.apply(step, authority);
+          if (failures++ === 0)
+            throw new CustosError('CONNECTOR_UNAVAILABLE', 'lost the target mid-step', { retryable: true });
+          return result;
+        },
+      }));
+      const filed = await f.engine.file({
+        request: CI_TOKEN,
+        requester: 'service:ci-pipeline',
+        justification: 'deploy',
+        idempotencyKey: 'k3',
+      });
+      const first = await f.engine.advance(filed.id);
+      expect(first.run.state).toBe('paused');
+      expect(first.run.reason).toContain('lost the target');
+      const types = (await runRecords(f, filed.id)).map((r) => r['type']);
+      expect(types).toContain('run.alert');
+      expect(types).toContain('run.failed');
+      await expect(f.engine.resume(filed.id, 'person:mallory')).rejects.toMatchObject({
+        code: 'PRINCIPAL_UNKNOWN',
+      });
+      const resumed = await f.engine.resume(filed.id, 'person:pat');
+      expect(resumed.run.state).toBe('completed');
+      const applied = (await runRecords(f, filed.id)).filter((r) => r['type'] === 'run.step_applied');
+      expect(applied).toHaveLength(1);
+      expect(applied[0]).toMatchObject({ payload: { outcome: 'already_applied' } });
+    });
+  });
+}
+
+function bind(c: Connector): Connector {
+  return {
+    describe: () => c.describe(),
+    plan: (s, a) => c.plan(s, a),
+    readPrior: (s, a) => c.readPrior(s, a),
+    apply: (s, a) => c.apply(s, a),
+    verify: (s, a, x) => c.verify(s, a, x),
+    rollback: (s, a, p) => c.rollback(s, a, p),
+    list: (s, a) => c.list(s, a),
+    endSessions: (s, a) => c.endSessions(s, a),
+  };
+}

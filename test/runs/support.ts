@@ -1,0 +1,79 @@
+/** A run engine on a fresh store: the example inventory, the example bundle deployed, the tokens target. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  authorityJwks,
+  createAuthorityIssuer,
+  createAuthorityVerifier,
+  generateAuthorityKey,
+} from '../../src/authority/index.js';
+import type { Connector } from '../../src/connectors/contract.js';
+import { TokensConnector, generateTokenSigningKey } from '../../src/connectors/tokens/index.js';
+import { importInventory } from '../../src/inventory/index.js';
+import { fingerprintKeyFrom } from '../../src/ledger/secrets.js';
+import { loadBundle } from '../../src/policy/index.js';
+import { RunEngine } from '../../src/runs/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { BundleRegistry } from '../../src/workflows/index.js';
+import { createTestInventory, type TestInventory } from '../inventory/support.js';
+import type { StoreKind } from '../support/stores.js';
+
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+
+export interface EngineFixture {
+  readonly ti: TestInventory;
+  readonly engine: RunEngine;
+  readonly tokens: TokensConnector;
+  readonly target: Store;
+  /** Wrap the tokens connector, e.g. to make it fail. */
+  wrap(fn: (real: Connector) => Connector): void;
+  close(): Promise<void>;
+}
+
+export async function createEngine(kind: StoreKind): Promise<EngineFixture> {
+  const ti = await createTestInventory(kind);
+  const text = fs.readFileSync(path.join(EXAMPLES, 'inventory.yaml'), 'utf8');
+  await importInventory(ti.inventory, { file: 'inventory.yaml', text }, { actor: 'person:alice' });
+  const bundles = new BundleRegistry({
+    ledger: ti.t.ledger,
+    principals: (id) => ti.inventory.getPrincipal(id),
+  });
+  const bundle = loadBundle(path.join(EXAMPLES, 'bundle'));
+  await bundles.file(bundle, 'person:pat');
+  await bundles.decide(bundle.hash, 'person:paula', 'approve');
+
+  const now = () => new Date();
+  const key = await generateAuthorityKey();
+  const issuer = createAuthorityIssuer({ privateKey: key.privateJwk, kid: key.kid, issuer: 'custos', now });
+  const verifier = createAuthorityVerifier({ publicKeys: authorityJwks([key]), issuer: 'custos', now });
+  // The token issuer keeps its own state in its own store (it is a target system).
+  const target = await openStore(await kind.fresh());
+  const tokens = new TokensConnector({
+    conn: target.write,
+    authority: verifier,
+    fingerprintKey: fingerprintKeyFrom(crypto.randomBytes(32)),
+    signingKey: await generateTokenSigningKey(),
+    now,
+  });
+  const connectors = new Map<string, Connector>([['tokens', tokens]]);
+  const engine = new RunEngine({
+    ledger: ti.t.ledger,
+    inventory: ti.inventory,
+    bundles,
+    connectors,
+    authority: issuer,
+    now,
+  });
+  return {
+    ti,
+    engine,
+    tokens,
+    target,
+    wrap: (fn) => connectors.set('tokens', fn(tokens)),
+    close: async () => {
+      await ti.close();
+      await target.close();
+    },
+  };
+}
