@@ -14,7 +14,7 @@ import {
   type RunEngineCoreDeps,
 } from './run-engine.js';
 import { approveRun, registerApproverKey } from './run-approvals.js';
-import { executeRun, type Executed } from './run-execute.js';
+import { executeRun, rollbackRun, type Executed } from './run-execute.js';
 
 export interface RunEngineDeps extends RunEngineCoreDeps {
   readonly connectors: ReadonlyMap<string, Connector>;
@@ -87,6 +87,20 @@ export class RunEngine {
       });
     });
     return executeRun(
+      { ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 },
+      await this.get(runId),
+    );
+  }
+
+  /**
+   * A named person rolls a paused run back: each applied step is restored from the prior state read
+   * before it (a transaction where the target has one, else compensation), then verified.
+   */
+  async rollback(runId: string, by: string): Promise<Run> {
+    const actor = await actorOf(this.deps.inventory, by);
+    const run = await this.get(runId);
+    await this.deps.ledger.transact((tx) => transition(tx, run, 'rollback', actor, {}, {}, this.deps.now()));
+    return rollbackRun(
       { ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 },
       await this.get(runId),
     );

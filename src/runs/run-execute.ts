@@ -228,3 +228,57 @@ async function alertOwners(deps: ExecuteDeps, run: Run): Promise<void> {
     },
   });
 }
+
+/** rolling_back -> rolled_back (prior state restored and verified) or back to paused. */
+export async function rollbackRun(deps: ExecuteDeps, run: Run): Promise<Run> {
+  const read = deps.ledger.store.read;
+  const executor = { kind: 'non_human' as const, id: run.executor ?? 'executor:unknown' };
+  const rows = await read.query<StepRow & { prior: string | null } & Record<string, unknown>>(
+    "SELECT step_id, action, system_id, identity_id, params, status, prior FROM run_steps WHERE run_id = ? AND status = 'applied' ORDER BY step_id DESC",
+    [run.id],
+  );
+  const steps = await Promise.all(
+    rows.map(async (r) => ({ step: await toStep(deps.inventory, run.id, r), prior: r.prior })),
+  );
+  const { token } = await deps.authority.mintWithClaims({
+    runId: run.id,
+    requestDigest: run.digest!,
+    executor: executor.id,
+    grants: steps.map(({ step }) => ({
+      action: step.action,
+      system: step.system.id,
+      identity: step.identity.id,
+    })),
+    ttlSeconds: deps.stepTimeoutSeconds,
+  });
+  let failure: string | undefined;
+  const restored: JsonValue[] = [];
+  for (const { step, prior } of steps) {
+    try {
+      const connector = deps.connectors.get(step.system.type);
+      if (connector === undefined || prior === null)
+        throw new CustosError('CONNECTOR_REFUSED', `cannot roll back ${step.stepId}`);
+      await connector.rollback(step, token, JSON.parse(prior) as Readonly<Record<string, JsonValue>>);
+      const check = await connector.verify(step, token);
+      restored.push({ step: step.stepId, verified: check.ok });
+      if (!check.ok) failure = `the prior state of ${step.stepId} did not verify after rollback`;
+    } catch (e) {
+      failure = e instanceof Error ? e.message : String(e);
+    }
+    if (failure !== undefined) break;
+  }
+  await deps.ledger.transact((tx) =>
+    transition(
+      tx,
+      run,
+      failure === undefined ? 'rolled_back' : 'failed',
+      executor,
+      { restored, ...(failure === undefined ? {} : { reason: failure }) },
+      { reason: failure ?? null },
+      deps.now(),
+    ),
+  );
+  const after = await readRun(read, run.id);
+  if (after.state === 'paused') await alertOwners(deps, after);
+  return after;
+}

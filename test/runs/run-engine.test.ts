@@ -209,6 +209,41 @@ for (const kind of storeKinds()) {
       expect(applied).toHaveLength(1);
       expect(applied[0]).toMatchObject({ payload: { outcome: 'already_applied' } });
     });
+
+    it('a verification that disagrees pauses the run; rolling back restores and verifies the prior state', async () => {
+      f = await createEngine(kind);
+      let lie = true;
+      f.wrap((real) => ({
+        ...bind(real),
+        verify: async (step, authority, secret) => {
+          const result = await real.verify(step, authority, secret);
+          if (!lie) return result;
+          lie = false;
+          return {
+            ok: false,
+            checks: [{ name: 'read-back', ok: false, detail: 'target shows another state' }],
+          };
+        },
+      }));
+      const filed = await f.engine.file({
+        request: CI_TOKEN,
+        requester: 'service:ci-pipeline',
+        justification: 'deploy',
+        idempotencyKey: 'k4',
+      });
+      const { run, secrets } = await f.engine.advance(filed.id);
+      expect(run.state).toBe('paused');
+      expect((await f.tokens.verifyPresented(secrets[0]!.value)).valid).toBe(true);
+      await expect(f.engine.advance(run.id)).resolves.toMatchObject({ run: { state: 'paused' } });
+      const rolled = await f.engine.rollback(run.id, 'person:pat');
+      expect(rolled.state).toBe('rolled_back');
+      expect((await f.tokens.verifyPresented(secrets[0]!.value)).valid).toBe(false);
+      const types = (await runRecords(f, run.id)).map((r) => r['type']);
+      expect(types.slice(-2)).toEqual(['run.rollback', 'run.rolled_back']);
+      await expect(f.engine.abort(run.id, 'person:pat', 'done')).rejects.toMatchObject({
+        code: 'RUN_TRANSITION_INVALID',
+      });
+    });
   });
 }
 
