@@ -44,8 +44,14 @@ export async function treeSize(sql: Sql): Promise<number> {
   return rows[0].size;
 }
 
+// The largest tree size seen committed per connection: the log only grows, so a proof for a size at
+// or below it needs no extra round trip to re-read the head.
+const committedSize = new WeakMap<Sql, number>();
+
 async function checkSize(sql: Sql, size: number): Promise<void> {
+  if (Number.isSafeInteger(size) && size >= 1 && size <= (committedSize.get(sql) ?? 0)) return;
   const current = await treeSize(sql);
+  committedSize.set(sql, current);
   if (!Number.isSafeInteger(size) || size < 1 || size > current) {
     throw new CustosError('PROOF_SIZE_INVALID', `tree size ${size} is not in [1, ${current}]`, {
       details: { size, treeSize: current },
