@@ -10,15 +10,7 @@
 import type { JsonValue } from '../core/canonical-json.js';
 
 export type StepAction =
-  | 'create'
-  | 'grant'
-  | 'revoke'
-  | 'rotate'
-  | 'suspend'
-  | 'enable'
-  | 'retire'
-  | 'expire'
-  | 'end_sessions';
+  'create' | 'grant' | 'revoke' | 'rotate' | 'suspend' | 'enable' | 'retire' | 'expire' | 'end_sessions';
 
 /** The target system as the connector needs it; secret settings are references (`env:NAME`). */
 export interface TargetSystem {

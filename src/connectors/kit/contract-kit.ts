@@ -20,6 +20,11 @@ export interface ContractTarget {
   login(secret: string): Promise<boolean>;
   /** Moves the target's clock forward (an injected clock, or a real wait). */
   advance(seconds: number): Promise<void>;
+  /**
+   * Whether the target can hold two credentials at once (rotation with an overlap window). Targets
+   * that cannot (PostgreSQL, MariaDB) must refuse an overlap instead. Default true.
+   */
+  readonly rotationOverlap?: boolean;
   /** Optional: makes the target unreachable, to check that such errors are retryable. */
   makeUnavailable?(): Promise<void>;
   cleanup(): Promise<void>;
@@ -118,6 +123,15 @@ export function describeConnectorContract(name: string, make: MakeTarget): void 
       await withTarget(make, async (t, s) => {
         const old = await loginWith(t, s('run-1', 'create', 'create'));
         const { step, authority } = s('run-2', 'rotate', 'rotate', { overlapSeconds: 60 });
+        if (t.rotationOverlap === false) {
+          // No dual credentials on this target: an overlap is refused, not silently dropped.
+          await expect(t.connector.apply(step, authority)).rejects.toMatchObject({
+            code: 'CONNECTOR_REFUSED',
+            retryable: false,
+          });
+          expect(await t.login(old)).toBe(true);
+          return;
+        }
         const fresh = (await t.connector.apply(step, authority)).secret!.value;
         expect(await t.login(old)).toBe(true);
         expect(await t.login(fresh)).toBe(true);

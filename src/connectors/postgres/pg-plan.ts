@@ -1,0 +1,39 @@
+/** Human-readable effects of a step, as the statements it will send (verifiers elided). */
+import { CustosError } from '../../core/errors.js';
+import type { Step, StepPlan } from '../contract.js';
+import { grantStatement, parseGrants } from './pg-grants.js';
+import { quoteIdent, quoteLiteral } from './sql-escape.js';
+
+const VERIFIER = "'<SCRAM-SHA-256 verifier>'";
+
+export function planStep(step: Step, role: string): StepPlan {
+  const r = quoteIdent(role);
+  const grants = parseGrants(step.params);
+  const end = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${quoteLiteral(role)}`;
+  const effects: Partial<Record<Step['action'], string[]>> = {
+    create: [
+      `CREATE ROLE ${r} LOGIN PASSWORD ${VERIFIER} VALID UNTIL '<now + ttl>'`,
+      ...grants.map((g) => grantStatement('GRANT', g, role)),
+    ],
+    rotate: [
+      `ALTER ROLE ${r} PASSWORD ${VERIFIER} VALID UNTIL '<now + ttl>' (no overlap on PostgreSQL)`,
+      end,
+    ],
+    grant: grants.map((g) => grantStatement('GRANT', g, role)),
+    revoke:
+      grants.length === 0
+        ? [`ALTER ROLE ${r} PASSWORD NULL`, end]
+        : grants.map((g) => grantStatement('REVOKE', g, role)),
+    suspend: [`ALTER ROLE ${r} NOLOGIN`, end],
+    enable: [`ALTER ROLE ${r} LOGIN`],
+    expire: [`ALTER ROLE ${r} VALID UNTIL '<now>'`, end],
+    retire: [`DROP OWNED BY ${r}`, `DROP ROLE ${r}`, end],
+    end_sessions: [end],
+  };
+  const list = effects[step.action];
+  if (list === undefined || list.length === 0) {
+    throw new CustosError('CONNECTOR_REFUSED', `the postgres connector cannot ${step.action} without params`);
+  }
+  const rollback = step.action === 'retire' ? 'irreversible' : 'compensating';
+  return { summary: `${step.action} role ${role} on ${step.system.id}`, effects: list, rollback };
+}

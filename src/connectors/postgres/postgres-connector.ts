@@ -1,0 +1,147 @@
+/**
+ * Roles on a real PostgreSQL server (DESIGN.md, Connectors; TARGETS.md, PostgreSQL).
+ *
+ * - Passwords are generated here and sent only as SCRAM-SHA-256 verifiers.
+ * - `apply` is idempotent per (run, step): the role DDL and its row in the target's journal
+ *   (`custos.applied_steps`, see pg-journal.ts) commit in one transaction.
+ * - PostgreSQL has no dual passwords: a rotation cannot overlap; `overlapSeconds > 0` is refused.
+ *   Rotation, revocation of the credential, suspension, expiry and retirement end open sessions.
+ * - `revoke` without `params.grants` revokes the credential (PASSWORD NULL); with grants, the grants.
+ * - Rollback is a compensation from the prior state, committed as one transaction (apply has
+ *   committed by then: the contract keeps no transaction open between apply and rollback).
+ * - The admin must be a superuser: restoring a replaced password reads pg_authid.rolpassword.
+ */
+import type { FingerprintKey } from '../../ledger/secrets.js';
+import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';
+import type {
+  ApplyResult,
+  Connector,
+  ConnectorDescription,
+  DelegatedAuthority,
+  ListedAccount,
+  PriorState,
+  Step,
+  StepPlan,
+  TargetSystem,
+  VerifyResult,
+} from '../contract.js';
+import { AdminPool, parseConnection, type StatementLogger } from './pg-admin.js';
+import { applyStep } from './pg-apply.js';
+import { planStep } from './pg-plan.js';
+import { readPriorState, restorePrior } from './pg-prior.js';
+import { listManaged } from './pg-list.js';
+import { ensureJournal } from './pg-journal.js';
+import { terminateSessions } from './pg-role.js';
+import { assertRoleName } from './sql-escape.js';
+import { verifyStep } from './pg-verify.js';
+
+export interface PostgresDeps {
+  readonly authority: AuthorityCheck;
+  readonly fingerprintKey: FingerprintKey;
+  /** Resolves a secret reference such as `env:PG_ADMIN_PASSWORD`; the value is never logged. */
+  readonly resolveSecret: (ref: string) => string;
+  readonly now: () => Date;
+  /** VALID UNTIL of issued passwords when a step gives no `ttlSeconds` (default 90 days). */
+  readonly defaultTtlSeconds?: number;
+  /** Receives every statement sent (for tests and audits: verifiers appear, passwords never). */
+  readonly onStatement?: StatementLogger;
+}
+
+const ACTIONS = [
+  'create',
+  'grant',
+  'revoke',
+  'rotate',
+  'suspend',
+  'enable',
+  'expire',
+  'retire',
+  'end_sessions',
+] as const;
+
+export class PostgresConnector implements Connector {
+  private readonly pools = new Map<string, { pool: AdminPool; ready?: Promise<void> }>();
+
+  constructor(private readonly deps: PostgresDeps) {}
+
+  describe(): ConnectorDescription {
+    return { type: 'postgres', actions: ACTIONS, rollback: 'compensating', realLogin: true };
+  }
+
+  async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    return planStep(step, assertRoleName(step.identity.externalId));
+  }
+
+  async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const role = assertRoleName(step.identity.externalId);
+    const pool = await this.pool(step.system);
+    return pool.transaction('readPrior', (sql) => readPriorState(sql, step, role, this.deps.fingerprintKey));
+  }
+
+  async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const role = assertRoleName(step.identity.externalId);
+    const pool = await this.pool(step.system);
+    return applyStep(pool, step, role, {
+      now: this.deps.now(),
+      fingerprintKey: this.deps.fingerprintKey,
+      defaultTtlSeconds: this.deps.defaultTtlSeconds ?? 90 * 24 * 3600,
+    });
+  }
+
+  async verify(step: Step, authority: DelegatedAuthority, secret?: string): Promise<VerifyResult> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const role = assertRoleName(step.identity.externalId);
+    const pool = await this.pool(step.system);
+    return verifyStep(pool, step, role, this.deps.fingerprintKey, this.deps.now(), secret);
+  }
+
+  async rollback(step: Step, authority: DelegatedAuthority, prior: PriorState): Promise<void> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const role = assertRoleName(step.identity.externalId);
+    const pool = await this.pool(step.system);
+    const key = this.deps.fingerprintKey;
+    const oid = await pool.transaction('rollback', (sql) => restorePrior(sql, step, role, prior, key));
+    if (oid !== undefined) await pool.transaction('end sessions', (sql) => terminateSessions(sql, oid));
+  }
+
+  async list(system: TargetSystem, authority: DelegatedAuthority): Promise<ListedAccount[]> {
+    await this.deps.authority.assert(authority, listScope(system));
+    const pool = await this.pool(system);
+    return pool.transaction('list', (sql) => listManaged(sql, system.id));
+  }
+
+  /** Ends the role's open sessions, as an `end_sessions` step; returns how many were ended. */
+  async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
+    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
+    const ended = result.outputs['ended'];
+    return typeof ended === 'number' ? ended : 0;
+  }
+
+  /** Closes every admin pool. */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.pool.end()));
+  }
+
+  /** One pool per system; the journal is ensured once per pool (again after a failure). */
+  private async pool(system: TargetSystem): Promise<AdminPool> {
+    let entry = this.pools.get(system.id);
+    if (entry === undefined) {
+      const settings = parseConnection(system);
+      const pool = new AdminPool(settings, this.deps.resolveSecret(settings.password), this.deps.onStatement);
+      entry = { pool };
+      this.pools.set(system.id, entry);
+    }
+    const current = entry;
+    current.ready ??= current.pool.transaction('prepare journal', ensureJournal).catch((error: unknown) => {
+      delete current.ready;
+      throw error;
+    });
+    await current.ready;
+    return current.pool;
+  }
+}
