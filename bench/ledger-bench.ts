@@ -6,8 +6,10 @@
  *      its own append, so group commit works) vs raw batched INSERT rows/s on the same database;
  *   b. durable appends/s on PostgreSQL with N writer processes, each with its own Ledger, vs raw
  *      batched INSERT rows/s from N client processes; index contiguity checked afterwards;
- *   c. full offline verification records/s over the SQLite ledger (export + verifyBundle) vs
- *      node:crypto SHA-256 ops/s on same-size inputs, single thread;
+ *   c. full offline verification records/s over the SQLite ledger (export, then the parallel
+ *      verifier: verifyBundleParallel in memory, verifyExportDir reading the directory as
+ *      `custos verify DIR` does) vs node:crypto SHA-256 ops/s on same-size inputs, single thread,
+ *      and the sequential verifyBundle;
  *   d. inclusion / consistency proof latency p50/p99 on both ledgers vs one indexed SELECT.
  * Results are appended to bench/RESULTS.md (unless --no-results).
  *
@@ -34,6 +36,7 @@ import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/sql.js';
 import { readExportDir } from '../src/verifier/read-dir.js';
 import { verifyBundle } from '../src/verifier/verify-bundle.js';
+import { verifyBundleParallel, verifyExportDir } from '../src/verifier/parallel.js';
 import { startPostgres, type PgHandle } from '../test/harness/postgres.js';
 import {
   benchDraft,
@@ -340,18 +343,40 @@ async function benchSqlite(machine: string[]): Promise<void> {
         exportLedger(bl.ledger, { outDir: exportDir, now: () => new Date() }),
       );
       log(`  export: ${(exported.ms / 1000).toFixed(1)} s`);
+      // Parallel (worker threads, as `custos verify DIR` above 50,000 records): verify only, with the
+      // bundle already in memory, and read + verify as the CLI does it (verifyExportDir streams
+      // records.jsonl while verifying); the sequential reference beside them.
+      const workers = Math.max(2, os.availableParallelism());
+      const trusted = { log: bl.verifierKey };
+      const loadBefore = loadText();
       const read = await timed(() => readExportDir(exportDir));
       const verifyCpu0 = process.cpuUsage();
-      const verified = await timed(() => verifyBundle(read.value, { log: bl.verifierKey }));
+      const verified = await timed(() => verifyBundleParallel(read.value, trusted, undefined, { workers }));
       const verifyCpu = cpuMsSince(verifyCpu0);
       if (verified.value.records !== RECORDS) throw new Error('verify did not cover every record');
+      const dirCpu0 = process.cpuUsage();
+      const streamed = await timed(() => verifyExportDir(exportDir, trusted, undefined, { workers }));
+      const dirCpu = cpuMsSince(dirCpu0);
+      if (streamed.value.records !== RECORDS) throw new Error('verify did not cover every record');
+      const seqCpu0 = process.cpuUsage();
+      const sequential = await timed(() => verifyBundle(read.value, trusted));
+      const seqCpu = cpuMsSince(seqCpu0);
       const verifyOnly = perSecond(RECORDS, verified.ms);
-      const readVerify = perSecond(RECORDS, read.ms + verified.ms);
+      const readVerify = perSecond(RECORDS, streamed.ms);
+      const sequentialRate = perSecond(RECORDS, sequential.ms);
+      const perRecord = (cpuMs: number): string => ((cpuMs * 1000) / RECORDS).toFixed(2);
       log(
-        `  verify only:   ${fmtInt(verifyOnly)} records/s (${(verified.ms / 1000).toFixed(2)} s; ` +
-          `CPU ${((verifyCpu * 1000) / RECORDS).toFixed(2)} µs per record)`,
+        `  verify only:   ${fmtInt(verifyOnly)} records/s (${(verified.ms / 1000).toFixed(2)} s, ${workers} worker threads; ` +
+          `CPU ${perRecord(verifyCpu)} µs per record, all threads)`,
       );
-      log(`  read + verify: ${fmtInt(readVerify)} records/s (read ${(read.ms / 1000).toFixed(2)} s)`);
+      log(
+        `  read + verify: ${fmtInt(readVerify)} records/s (verifyExportDir, ${(streamed.ms / 1000).toFixed(2)} s; ` +
+          `CPU ${perRecord(dirCpu)} µs per record; readExportDir alone ${(read.ms / 1000).toFixed(2)} s)`,
+      );
+      log(
+        `  sequential verifyBundle (one thread, the reference): ${fmtInt(sequentialRate)} records/s ` +
+          `(CPU ${perRecord(seqCpu)} µs per record); load average ${loadBefore} -> ${loadText()}`,
+      );
       const recordBytes = read.value.records.length / RECORDS - 1;
       const sha = sha256Rates(Math.round(recordBytes) + 1);
       log(
@@ -361,12 +386,13 @@ async function benchSqlite(machine: string[]): Promise<void> {
       );
       log(`  raw: JSON.parse of the same records ${fmtInt(sha.parsePerSec)}/s`);
       const shaText =
-        `SHA-256 ${fmtInt(sha.leafPerSec)} ops/s at ${sha.leafBytes} B, ${fmtInt(sha.nodePerSec)} ops/s at 65 B ` +
-        `=> ${fmtInt(sha.recordPerSec)} records/s hashing alone; JSON.parse alone ${fmtInt(sha.parsePerSec)} records/s`;
+        `one thread: SHA-256 ${fmtInt(sha.leafPerSec)} ops/s at ${sha.leafBytes} B, ${fmtInt(sha.nodePerSec)} ops/s at 65 B ` +
+        `=> ${fmtInt(sha.recordPerSec)} records/s hashing alone; JSON.parse alone ${fmtInt(sha.parsePerSec)} records/s; ` +
+        `sequential verifyBundle ${fmtInt(sequentialRate)} records/s`;
       rows.push(
         {
           part: 'c',
-          figure: `full verify records/s, verify only (${fmtInt(RECORDS)} records, ${sha.leafBytes - 1} B each; CPU ${((verifyCpu * 1000) / RECORDS).toFixed(2)} µs per record)`,
+          figure: `full verify records/s, verify only (${fmtInt(RECORDS)} records, ${sha.leafBytes - 1} B each, in memory; ${workers} worker threads; CPU ${perRecord(verifyCpu)} µs per record, all threads; load ${loadBefore})`,
           measured: fmtInt(verifyOnly),
           raw: shaText,
           target: '>= 300,000/s',
@@ -374,7 +400,7 @@ async function benchSqlite(machine: string[]): Promise<void> {
         },
         {
           part: 'c',
-          figure: `full verify records/s, read export dir + verify (${fmtInt(RECORDS)} records)`,
+          figure: `full verify records/s, read export dir + verify (${fmtInt(RECORDS)} records; verifyExportDir, as \`custos verify DIR\`: records.jsonl read while verifying)`,
           measured: fmtInt(readVerify),
           raw: shaText,
           target: '>= 300,000/s',

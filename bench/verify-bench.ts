@@ -22,7 +22,7 @@ import { encodeRecord } from '../src/ledger/sequencer.js';
 import { openStore } from '../src/store/open-store.js';
 import { readExportDir } from '../src/verifier/read-dir.js';
 import { verifyBundle } from '../src/verifier/verify-bundle.js';
-import { defaultWorkers, verifyBundleParallel } from '../src/verifier/parallel.js';
+import { verifyBundleParallel, verifyExportDir } from '../src/verifier/parallel.js';
 import { benchDraft, fmtInt } from './common.js';
 
 function option(name: string, fallback: number): number {
@@ -34,12 +34,14 @@ function option(name: string, fallback: number): number {
 }
 
 const RECORDS = option('records', 1_000_000);
-const WORKERS = option('workers', defaultWorkers());
+const WORKERS = option('workers', Math.max(2, os.availableParallelism()));
 const RUNS = option('runs', 3);
 const SEQUENTIAL = process.argv.includes('--sequential');
 const dirAt = process.argv.indexOf('--dir');
 const DIR =
-  dirAt < 0 ? path.join(os.tmpdir(), `custos-verify-bench-${RECORDS}`) : path.resolve(process.argv[dirAt + 1]!);
+  dirAt < 0
+    ? path.join(os.tmpdir(), `custos-verify-bench-${RECORDS}`)
+    : path.resolve(process.argv[dirAt + 1]!);
 const EXPORT = path.join(DIR, 'export');
 const ORIGIN = 'bench.custos/log';
 
@@ -123,22 +125,32 @@ async function main(): Promise<void> {
   );
   const verifyOnly: number[] = [];
   const readVerify: number[] = [];
+  const streamed: number[] = [];
+  const options = { workers: WORKERS };
   for (let run = 0; run < RUNS; run++) {
     const t0 = performance.now();
     const bundle = readExportDir(EXPORT);
     const readMs = performance.now() - t0;
     const cpu0 = process.cpuUsage();
     const t1 = performance.now();
-    const report = await verifyBundleParallel(bundle, { log: key }, undefined, { workers: WORKERS });
+    const report = await verifyBundleParallel(bundle, { log: key }, undefined, options);
     const ms = performance.now() - t1;
     const cpu = cpuMs(cpu0);
     if (report.records !== RECORDS) throw new Error(`verified ${report.records} records`);
     verifyOnly.push(perSecond(RECORDS, ms));
     readVerify.push(perSecond(RECORDS, readMs + ms));
+    const cpu2 = process.cpuUsage();
+    const t2 = performance.now();
+    const again = await verifyExportDir(EXPORT, { log: key }, undefined, options);
+    const dirMs = performance.now() - t2;
+    if (again.records !== RECORDS) throw new Error(`verified ${again.records} records`);
+    streamed.push(perSecond(RECORDS, dirMs));
     console.log(
       `  run ${run + 1}: verify only ${fmtInt(perSecond(RECORDS, ms))} records/s (${(ms / 1000).toFixed(2)} s, ` +
-        `CPU ${((cpu * 1000) / RECORDS).toFixed(2)} µs per record); read + verify ` +
-        `${fmtInt(perSecond(RECORDS, readMs + ms))} records/s (read ${(readMs / 1000).toFixed(2)} s); load ${load()}`,
+        `CPU ${((cpu * 1000) / RECORDS).toFixed(2)} µs per record); readExportDir + verify ` +
+        `${fmtInt(perSecond(RECORDS, readMs + ms))} records/s (read ${(readMs / 1000).toFixed(2)} s); ` +
+        `verifyExportDir (custos verify DIR) ${fmtInt(perSecond(RECORDS, dirMs))} records/s ` +
+        `(${(dirMs / 1000).toFixed(2)} s, CPU ${((cpuMs(cpu2) * 1000) / RECORDS).toFixed(2)} µs per record); load ${load()}`,
     );
   }
   if (SEQUENTIAL) {
@@ -161,7 +173,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `median of ${RUNS}: verify only ${fmtInt(median(verifyOnly))} records/s (best ${fmtInt(Math.max(...verifyOnly))}), ` +
-      `read + verify ${fmtInt(median(readVerify))} records/s (best ${fmtInt(Math.max(...readVerify))}); ` +
+      `readExportDir + verify ${fmtInt(median(readVerify))} records/s (best ${fmtInt(Math.max(...readVerify))}), ` +
+      `verifyExportDir ${fmtInt(median(streamed))} records/s (best ${fmtInt(Math.max(...streamed))}); ` +
       `load average at the end ${load()}`,
   );
 }

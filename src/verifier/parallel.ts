@@ -1,0 +1,508 @@
+/**
+ * The parallel driver of offline verification, for large full exports: the same checks and the same
+ * report or first error as verifyBundle (the reference), with the per-record work spread over worker
+ * threads (node:worker_threads; the sequential verifier needs only node:crypto).
+ *
+ * records.jsonl is cut at line boundaries into chunks of about `chunkBytes`, each sent to a worker
+ * in a transferred buffer (recycled, never one copy per line; a SharedArrayBuffer is shared as it
+ * is). A worker runs the position-independent checks on every line — strict UTF-8, canonical JSON,
+ * a valid envelope — and computes its leaf hash (parallel-chunk.ts). This thread then takes the
+ * chunks strictly in log order and, per record, checks the size bound, index == position, prev and
+ * refs, folds the leaf into the compact range and checks every checkpoint root it reaches
+ * (RecordChain.absorb, CheckpointRoots). A record the worker could not vouch for, or one absorb
+ * refuses, goes through the reference RecordChain.push on this thread, which throws the sequential
+ * verifier's error: checks run in log order here, so an error in a later chunk never hides an
+ * earlier one, and the first bad index, code and message are the sequential ones.
+ *
+ * verifyExportDir also reads records.jsonl chunk by chunk into the recycled buffers instead of all
+ * at once (readExportDir): reading 400 MB into fresh memory costs more than verifying it in parallel.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CustosError } from '../core/errors.js';
+import { decodeBase64Strict } from '../core/bytes.js';
+import { checkManifest, type CarriedCheckpoint, type ExportBundle } from './bundle.js';
+import { ChunkResults, DEFERRED, type ChunkDone, type ChunkJob } from './parallel-chunk.js';
+import { readExportDir } from './read-dir.js';
+import {
+  CheckpointRoots,
+  PROGRESS_EVERY,
+  beyondSignedSize,
+  noFinalNewline,
+  openBundle,
+  recordMissing,
+  reportOf,
+  verifyBundle,
+  type BundleHead,
+  type OpenedBundle,
+  type Progress,
+  type TrustedKeys,
+  type VerifyReport,
+} from './verify-bundle.js';
+
+/** Full exports with fewer records than this are verified on the calling thread by default. */
+export const PARALLEL_MIN_RECORDS = 50_000;
+
+export interface ParallelOptions {
+  /** Worker threads (default 2). */
+  readonly workers?: number;
+  /** About this many bytes of records.jsonl per chunk handed to a worker (default 1 MiB). */
+  readonly chunkBytes?: number;
+  /**
+   * Range exports, and full exports of fewer records, are verified by verifyBundle on the calling
+   * thread, without workers (default PARALLEL_MIN_RECORDS).
+   */
+  readonly minRecords?: number;
+}
+
+const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** Chunks queued at each worker, so it never waits for this thread. */
+const DEPTH = 3;
+
+/**
+ * verifyBundle for large full exports, using worker threads: resolves to the same report, or
+ * rejects with the same error (code, message, details.index) verifyBundle throws.
+ */
+export async function verifyBundleParallel(
+  bundle: ExportBundle,
+  trusted?: TrustedKeys,
+  onProgress?: Progress,
+  options: ParallelOptions = {},
+): Promise<VerifyReport> {
+  const settings = checkOptions(options);
+  const count = fullRecordCount(bundle.manifest);
+  if (count === undefined || count < settings.minRecords) return verifyBundle(bundle, trusted, onProgress);
+  const pool = new VerifyPool(settings.workers);
+  try {
+    const opened = openBundle(bundle, trusted, Math.min(count, Math.ceil(bundle.records.length / 64)));
+    const source = new MemorySource(bundle.records, settings.chunkBytes);
+    return reportOf(opened, await pool.verify(source, opened, onProgress));
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * `verifyBundle(readExportDir(dir), ...)`, in parallel for large full exports (reading
+ * records.jsonl while verifying it); range exports and small ones take exactly that path.
+ */
+export async function verifyExportDir(
+  dir: string,
+  trusted?: TrustedKeys,
+  onProgress?: Progress,
+  options: ParallelOptions = {},
+): Promise<VerifyReport> {
+  const settings = checkOptions(options);
+  const count = peekRecordCount(dir);
+  if (count === undefined || count < settings.minRecords) {
+    return verifyBundle(readExportDir(dir), trusted, onProgress);
+  }
+  const pool = new VerifyPool(settings.workers);
+  let fd: number | undefined;
+  try {
+    const { head, records } = readExportHead(dir);
+    if (typeof records === 'number') fd = records;
+    const bytes = typeof records === 'number' ? fs.fstatSync(records).size : records.length;
+    const opened = openBundle(head, trusted, Math.min(count, Math.ceil(bytes / 64)));
+    const source =
+      typeof records === 'number'
+        ? new FileSource(records, settings.chunkBytes)
+        : new MemorySource(records, settings.chunkBytes);
+    return reportOf(opened, await pool.verify(source, opened, onProgress));
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+    await pool.close();
+  }
+}
+
+function checkOptions(options: ParallelOptions): Required<ParallelOptions> {
+  const workers = options.workers ?? 2;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const minRecords = options.minRecords ?? PARALLEL_MIN_RECORDS;
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > 256) {
+    throw new TypeError('workers must be an integer from 1 to 256');
+  }
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new TypeError('chunkBytes must be >= 1');
+  if (!(minRecords >= 0)) throw new TypeError('minRecords must be >= 0');
+  return { workers, chunkBytes, minRecords };
+}
+
+/** The record count of a valid full manifest; undefined for anything else (verifyBundle decides). */
+function fullRecordCount(manifest: unknown): number | undefined {
+  try {
+    const m = checkManifest(manifest);
+    return m.kind === 'full' ? m.to - m.from : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function peekRecordCount(dir: string): number | undefined {
+  try {
+    return fullRecordCount(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- workers
+
+/**
+ * The worker next to this module: verify-worker.js when running compiled (dist/). Running the
+ * TypeScript sources (tsx, vitest), verify-worker.ts is loaded through tsx's require hook, registered
+ * inside the worker: on Node 20 a worker does not inherit the parent's module hooks, and `--import
+ * tsx` in its execArgv does not register them either. The worker inherits the process's options
+ * but --input-type (`node --input-type=module -e ...`), which would make it refuse its script file.
+ */
+function startWorker(): Worker {
+  const js = new URL('./verify-worker.js', import.meta.url);
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  if (fs.existsSync(fileURLToPath(js))) return new Worker(js, { execArgv });
+  const workerData = {
+    dir: fileURLToPath(new URL('.', import.meta.url)),
+    file: fileURLToPath(new URL('./verify-worker.ts', import.meta.url)),
+  };
+  return new Worker(TS_WORKER, { eval: true, workerData, execArgv });
+}
+
+const TS_WORKER = `
+const { workerData } = require('node:worker_threads');
+require(require.resolve('tsx/cjs/api', { paths: [workerData.dir] })).register();
+require(workerData.file);
+`;
+
+interface Chunk {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Where chunks of whole lines come from. */
+interface ChunkSource {
+  /** The next chunk (at least one whole line), or undefined when no whole line is left. */
+  next(): Chunk | undefined;
+  /** Hands back a chunk's buffer once its chunk is absorbed. */
+  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void;
+  /** After next() returned undefined: bytes were left after the last '\n'. */
+  readonly tail: boolean;
+}
+
+class VerifyPool {
+  private readonly workers: Worker[];
+
+  constructor(count: number) {
+    this.workers = Array.from({ length: count }, startWorker);
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.removeAllListeners();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  /** Verifies the records of `source` against `opened` (as verifyBundle's verifyFull); the count. */
+  verify(source: ChunkSource, opened: OpenedBundle, onProgress?: Progress): Promise<number> {
+    const { chain } = opened;
+    const to = opened.manifest.to;
+    const total = to - chain.size;
+    const roots = new CheckpointRoots(chain, opened.checkpoints);
+    const workers = this.workers;
+    const inFlight = workers.map(() => 0);
+    const arrived = new Map<number, ChunkDone>();
+    const spareResults: ArrayBuffer[] = [];
+    const spareRefs: ArrayBuffer[] = [];
+    const maxAhead = workers.length * DEPTH * 2;
+    let nextId = 0;
+    let nextToAbsorb = 0;
+    let exhausted = false;
+    let done = 0;
+
+    const absorb = (chunk: ChunkDone): void => {
+      const r = new ChunkResults(chunk.results, chunk.refs);
+      const bytes = new Uint8Array(chunk.buffer, chunk.offset, chunk.length);
+      for (let j = 0; j < chunk.lines; j++) {
+        if (chain.size >= to) throw beyondSignedSize(chain.size, to);
+        if (r.prevState[j] === DEFERRED || !chain.absorb(r, j)) {
+          chain.push(bytes.subarray(j === 0 ? 0 : r.ends[j - 1]! + 1, r.ends[j]));
+        }
+        roots.check();
+        if (++done % PROGRESS_EVERY === 0) onProgress?.(done, total);
+      }
+    };
+
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown): void => {
+        if (settled) return;
+        settled = true;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      };
+      const dispatch = (): void => {
+        while (!exhausted && nextId - nextToAbsorb < maxAhead) {
+          let w = 0;
+          for (let i = 1; i < workers.length; i++) if (inFlight[i]! < inFlight[w]!) w = i;
+          if (inFlight[w]! >= DEPTH) return;
+          const chunk = source.next();
+          if (chunk === undefined) {
+            exhausted = true;
+            return;
+          }
+          const job: ChunkJob = {
+            id: nextId++,
+            ...chunk,
+            results: spareResults.pop() ?? new ArrayBuffer(0),
+            refs: spareRefs.pop() ?? new ArrayBuffer(0),
+          };
+          const transfer: ArrayBuffer[] = [job.results, job.refs];
+          if (job.buffer instanceof ArrayBuffer) transfer.push(job.buffer);
+          inFlight[w]!++;
+          workers[w]!.postMessage(job, transfer);
+        }
+      };
+      const pump = (): void => {
+        if (settled) return;
+        try {
+          dispatch();
+          for (
+            let chunk = arrived.get(nextToAbsorb);
+            chunk !== undefined;
+            chunk = arrived.get(nextToAbsorb)
+          ) {
+            arrived.delete(nextToAbsorb++);
+            absorb(chunk);
+            source.recycle(chunk.buffer);
+            spareResults.push(chunk.results);
+            spareRefs.push(chunk.refs);
+            dispatch();
+          }
+          if (exhausted && nextToAbsorb === nextId) {
+            if (source.tail) throw noFinalNewline();
+            if (chain.size < to) throw recordMissing(chain.size);
+            onProgress?.(done, total);
+            settled = true;
+            resolve(done);
+          }
+        } catch (e) {
+          fail(e);
+        }
+      };
+      workers.forEach((worker, w) => {
+        worker.on('message', (chunk: ChunkDone) => {
+          inFlight[w]!--;
+          arrived.set(chunk.id, chunk);
+          pump();
+        });
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`a verify worker exited (code ${code})`)));
+      });
+      try {
+        roots.check();
+      } catch (e) {
+        fail(e);
+      }
+      pump();
+    });
+  }
+}
+
+// ---------------------------------------------------------------- chunk sources
+
+/** Spare chunk buffers, reused so their memory is not faulted in again for every chunk. */
+class BufferPool {
+  private readonly spare: ArrayBuffer[] = [];
+
+  constructor(private readonly size: number) {}
+
+  take(atLeast: number): ArrayBuffer {
+    const buffer = this.spare.pop();
+    if (buffer !== undefined && buffer.byteLength >= atLeast) return buffer;
+    return new ArrayBuffer(Math.max(atLeast, this.size));
+  }
+
+  give(buffer: ArrayBuffer | SharedArrayBuffer): void {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.size) this.spare.push(buffer);
+  }
+}
+
+/** Chunks of records.jsonl held in memory: shared as they are, or copied into recycled buffers. */
+class MemorySource implements ChunkSource {
+  tail = false;
+  private readonly view: Buffer;
+  private readonly buffers: BufferPool;
+  private pos = 0;
+
+  constructor(
+    records: Uint8Array,
+    private readonly chunkBytes: number,
+  ) {
+    this.view = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+    this.buffers = new BufferPool(chunkBytes + 64 * 1024);
+  }
+
+  next(): Chunk | undefined {
+    const { view, pos } = this;
+    if (pos >= view.length) return undefined;
+    let end = pos + this.chunkBytes - 1 < view.length ? view.indexOf(0x0a, pos + this.chunkBytes - 1) : -1;
+    if (end < 0) end = view.lastIndexOf(0x0a);
+    if (end < pos) {
+      this.tail = true;
+      this.pos = view.length;
+      return undefined;
+    }
+    this.pos = end + 1;
+    const length = end + 1 - pos;
+    if (view.buffer instanceof SharedArrayBuffer)
+      return { buffer: view.buffer, offset: view.byteOffset + pos, length };
+    const buffer = this.buffers.take(length);
+    new Uint8Array(buffer, 0, length).set(view.subarray(pos, end + 1));
+    return { buffer, offset: 0, length };
+  }
+
+  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void {
+    this.buffers.give(buffer);
+  }
+}
+
+/** Chunks read from an open records.jsonl, into recycled buffers. */
+class FileSource implements ChunkSource {
+  tail = false;
+  private readonly buffers: BufferPool;
+  private carry: Uint8Array = new Uint8Array(0);
+  private position = 0;
+  private eof = false;
+
+  constructor(
+    private readonly fd: number,
+    chunkBytes: number,
+  ) {
+    this.buffers = new BufferPool(chunkBytes);
+  }
+
+  next(): Chunk | undefined {
+    let buffer = this.buffers.take(this.carry.length + 64 * 1024);
+    let view = Buffer.from(buffer);
+    view.set(this.carry);
+    let filled = this.carry.length;
+    for (;;) {
+      while (filled < view.length && !this.eof) {
+        const n = this.read(view, filled);
+        if (n === 0) this.eof = true;
+        filled += n;
+      }
+      const last = filled > 0 ? view.lastIndexOf(0x0a, filled - 1) : -1;
+      if (last >= 0) {
+        this.carry = Buffer.from(view.subarray(last + 1, filled));
+        return { buffer, offset: 0, length: last + 1 };
+      }
+      if (this.eof) {
+        this.tail = filled > 0;
+        this.carry = new Uint8Array(0);
+        this.buffers.give(buffer);
+        return undefined;
+      }
+      // One line longer than the buffer: continue in one twice as big.
+      const bigger = new ArrayBuffer(2 * buffer.byteLength);
+      new Uint8Array(bigger).set(view.subarray(0, filled));
+      buffer = bigger;
+      view = Buffer.from(bigger);
+    }
+  }
+
+  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void {
+    this.buffers.give(buffer);
+  }
+
+  private read(into: Buffer, at: number): number {
+    try {
+      const n = fs.readSync(this.fd, into, at, into.length - at, this.position);
+      this.position += n;
+      return n;
+    } catch (cause) {
+      throw new CustosError('EXPORT_MALFORMED', 'export is missing records.jsonl', { cause });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reading an export directory
+
+/**
+ * readExportDir (read-dir.ts) without reading records.jsonl into memory: the same files read and
+ * checked in the same order, with the same errors; records.jsonl is opened (a file descriptor) or,
+ * when it is not a regular file, read as readExportDir reads it.
+ */
+function readExportHead(dir: string): {
+  head: BundleHead & Pick<ExportBundle, 'proofs'>;
+  records: number | Uint8Array;
+} {
+  const readText = (file: string, what: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new CustosError('EXPORT_MALFORMED', `export is missing ${what}`, { cause });
+    }
+  };
+  const listDir = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readText(path.join(dir, 'manifest.json'), 'manifest.json'));
+  } catch (cause) {
+    if (cause instanceof CustosError) throw cause;
+    throw new CustosError('EXPORT_MALFORMED', 'manifest.json is not JSON', { cause });
+  }
+  const records = openRecords(path.join(dir, 'records.jsonl'));
+  try {
+    const olderCheckpoints: CarriedCheckpoint[] = listDir(path.join(dir, 'checkpoints'))
+      .filter((f) => /^\d+\.checkpoint$/.test(f))
+      .map((f) => ({ size: Number(f.split('.')[0]), note: readText(path.join(dir, 'checkpoints', f), f) }));
+    const consistency = new Map<string, Uint8Array[]>();
+    for (const f of listDir(path.join(dir, 'consistency'))) {
+      const match = /^(\d+-\d+)\.proof$/.exec(f);
+      if (!match) continue;
+      const hashes = readText(path.join(dir, 'consistency', f), f)
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          const h = decodeBase64Strict(l);
+          if (h === undefined) throw new CustosError('PROOF_MALFORMED', `${f}: a line is not base64`);
+          return h;
+        });
+      consistency.set(match[1]!, hashes);
+    }
+    const proofs = new Map<number, string>();
+    for (const f of listDir(path.join(dir, 'proofs'))) {
+      const match = /^(\d+)\.tlog-proof$/.exec(f);
+      if (match) proofs.set(Number(match[1]), readText(path.join(dir, 'proofs', f), f));
+    }
+    const witnesses = listDir(path.join(dir, 'keys', 'witnesses'))
+      .filter((f) => f.endsWith('.vkey'))
+      .map((f) => readText(path.join(dir, 'keys', 'witnesses', f), f).trim());
+    const head = {
+      manifest: checkManifest(manifest),
+      checkpoint: readText(path.join(dir, 'checkpoint'), 'checkpoint'),
+      olderCheckpoints,
+      consistency,
+      proofs,
+      keys: { log: readText(path.join(dir, 'keys', 'log.vkey'), 'keys/log.vkey').trim(), witnesses },
+    };
+    return { head, records };
+  } catch (e) {
+    if (typeof records === 'number') fs.closeSync(records);
+    throw e;
+  }
+}
+
+/** A descriptor of records.jsonl when it is a regular file; else its bytes, as readFileSync reads them. */
+function openRecords(file: string): number | Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    if (fs.fstatSync(fd).isFile()) return fd;
+    fs.closeSync(fd);
+    fd = undefined;
+    return fs.readFileSync(file);
+  } catch (cause) {
+    if (fd !== undefined) fs.closeSync(fd);
+    throw new CustosError('EXPORT_MALFORMED', 'export is missing records.jsonl', { cause });
+  }
+}
