@@ -265,7 +265,10 @@ Preparsing once per bundle hash saves ${fmt(isAuthorizedUs.p50 - statefulUs.p50)
 `;
   console.log(section);
   if (!process.argv.includes('--no-results')) {
-    fs.appendFileSync(path.join(HERE, 'RESULTS.md'), `\n${section.replace(/^## (.*)$/m, `## $1 — ${new Date().toISOString()}`)}`);
+    fs.appendFileSync(
+      path.join(HERE, 'RESULTS.md'),
+      `\n${section.replace(/^## (.*)$/m, `## $1 — ${new Date().toISOString()}`)}`,
+    );
   }
 }
 

@@ -35,6 +35,9 @@ export interface VerifyReport {
 
 export type Progress = (done: number, total: number) => void;
 
+/** Full exports report progress every this many records (and once at the end). */
+export const PROGRESS_EVERY = 65536;
+
 export function verifyBundle(
   bundle: ExportBundle,
   trusted?: TrustedKeys,
@@ -201,9 +204,6 @@ function verifyFull(
   onProgress?.(done, total);
   return done;
 }
-
-/** Full exports report progress every this many records. */
-export const PROGRESS_EVERY = 65536;
 
 export function beyondSignedSize(index: number, to: number): CustosError {
   return new CustosError('CHECKPOINT_SIZE_MISMATCH', `records beyond the signed tree size ${to}`, {
