@@ -193,7 +193,13 @@ class VerifyPool {
   private readonly workers: Worker[];
 
   constructor(count: number) {
-    this.workers = Array.from({ length: count }, startWorker);
+    this.workers = [];
+    try {
+      for (let i = 0; i < count; i++) this.workers.push(startWorker());
+    } catch (e) {
+      for (const worker of this.workers) void worker.terminate();
+      throw e;
+    }
   }
 
   async close(): Promise<void> {
