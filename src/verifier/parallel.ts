@@ -22,10 +22,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CustosError } from '../core/errors.js';
-import { decodeBase64Strict } from '../core/bytes.js';
-import { checkManifest, type CarriedCheckpoint, type ExportBundle } from './bundle.js';
+import { checkManifest, type ExportBundle } from './bundle.js';
 import { ChunkResults, DEFERRED, type ChunkDone, type ChunkJob } from './parallel-chunk.js';
-import { readExportDir } from './read-dir.js';
+import { readExportDir, readExportParts } from './read-dir.js';
+import { FileSource, MemorySource, type ChunkSource } from './parallel-source.js';
 import {
   CheckpointRoots,
   PROGRESS_EVERY,
@@ -173,22 +173,6 @@ require(require.resolve('tsx/cjs/api', { paths: [workerData.dir] })).register();
 require(workerData.file);
 `;
 
-interface Chunk {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  readonly offset: number;
-  readonly length: number;
-}
-
-/** Where chunks of whole lines come from. */
-interface ChunkSource {
-  /** The next chunk (at least one whole line), or undefined when no whole line is left. */
-  next(): Chunk | undefined;
-  /** Hands back a chunk's buffer once its chunk is absorbed. */
-  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void;
-  /** After next() returned undefined: bytes were left after the last '\n'. */
-  readonly tail: boolean;
-}
-
 class VerifyPool {
   private readonly workers: Worker[];
 
@@ -312,124 +296,6 @@ class VerifyPool {
   }
 }
 
-// ---------------------------------------------------------------- chunk sources
-
-/** Spare chunk buffers, reused so their memory is not faulted in again for every chunk. */
-class BufferPool {
-  private readonly spare: ArrayBuffer[] = [];
-
-  constructor(private readonly size: number) {}
-
-  take(atLeast: number): ArrayBuffer {
-    const buffer = this.spare.pop();
-    if (buffer !== undefined && buffer.byteLength >= atLeast) return buffer;
-    return new ArrayBuffer(Math.max(atLeast, this.size));
-  }
-
-  give(buffer: ArrayBuffer | SharedArrayBuffer): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.size) this.spare.push(buffer);
-  }
-}
-
-/** Chunks of records.jsonl held in memory: shared as they are, or copied into recycled buffers. */
-class MemorySource implements ChunkSource {
-  tail = false;
-  private readonly view: Buffer;
-  private readonly buffers: BufferPool;
-  private pos = 0;
-
-  constructor(
-    records: Uint8Array,
-    private readonly chunkBytes: number,
-  ) {
-    this.view = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
-    this.buffers = new BufferPool(chunkBytes + 64 * 1024);
-  }
-
-  next(): Chunk | undefined {
-    const { view, pos } = this;
-    if (pos >= view.length) return undefined;
-    let end = pos + this.chunkBytes - 1 < view.length ? view.indexOf(0x0a, pos + this.chunkBytes - 1) : -1;
-    if (end < 0) end = view.lastIndexOf(0x0a);
-    if (end < pos) {
-      this.tail = true;
-      this.pos = view.length;
-      return undefined;
-    }
-    this.pos = end + 1;
-    const length = end + 1 - pos;
-    if (view.buffer instanceof SharedArrayBuffer)
-      return { buffer: view.buffer, offset: view.byteOffset + pos, length };
-    const buffer = this.buffers.take(length);
-    new Uint8Array(buffer, 0, length).set(view.subarray(pos, end + 1));
-    return { buffer, offset: 0, length };
-  }
-
-  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void {
-    this.buffers.give(buffer);
-  }
-}
-
-/** Chunks read from an open records.jsonl, into recycled buffers. */
-class FileSource implements ChunkSource {
-  tail = false;
-  private readonly buffers: BufferPool;
-  private carry: Uint8Array = new Uint8Array(0);
-  private position = 0;
-  private eof = false;
-
-  constructor(
-    private readonly fd: number,
-    chunkBytes: number,
-  ) {
-    this.buffers = new BufferPool(chunkBytes);
-  }
-
-  next(): Chunk | undefined {
-    let buffer = this.buffers.take(this.carry.length + 64 * 1024);
-    let view = Buffer.from(buffer);
-    view.set(this.carry);
-    let filled = this.carry.length;
-    for (;;) {
-      while (filled < view.length && !this.eof) {
-        const n = this.read(view, filled);
-        if (n === 0) this.eof = true;
-        filled += n;
-      }
-      const last = filled > 0 ? view.lastIndexOf(0x0a, filled - 1) : -1;
-      if (last >= 0) {
-        this.carry = Buffer.from(view.subarray(last + 1, filled));
-        return { buffer, offset: 0, length: last + 1 };
-      }
-      if (this.eof) {
-        this.tail = filled > 0;
-        this.carry = new Uint8Array(0);
-        this.buffers.give(buffer);
-        return undefined;
-      }
-      // One line longer than the buffer: continue in one twice as big.
-      const bigger = new ArrayBuffer(2 * buffer.byteLength);
-      new Uint8Array(bigger).set(view.subarray(0, filled));
-      buffer = bigger;
-      view = Buffer.from(bigger);
-    }
-  }
-
-  recycle(buffer: ArrayBuffer | SharedArrayBuffer): void {
-    this.buffers.give(buffer);
-  }
-
-  private read(into: Buffer, at: number): number {
-    try {
-      const n = fs.readSync(this.fd, into, at, into.length - at, this.position);
-      this.position += n;
-      return n;
-    } catch (cause) {
-      throw new CustosError('EXPORT_MALFORMED', 'export is missing records.jsonl', { cause });
-    }
-  }
-}
-
 // ---------------------------------------------------------------- reading an export directory
 
 /**
@@ -441,61 +307,9 @@ function readExportHead(dir: string): {
   head: BundleHead & Pick<ExportBundle, 'proofs'>;
   records: number | Uint8Array;
 } {
-  const readText = (file: string, what: string): string => {
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch (cause) {
-      throw new CustosError('EXPORT_MALFORMED', `export is missing ${what}`, { cause });
-    }
-  };
-  const listDir = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(readText(path.join(dir, 'manifest.json'), 'manifest.json'));
-  } catch (cause) {
-    if (cause instanceof CustosError) throw cause;
-    throw new CustosError('EXPORT_MALFORMED', 'manifest.json is not JSON', { cause });
-  }
-  const records = openRecords(path.join(dir, 'records.jsonl'));
-  try {
-    const olderCheckpoints: CarriedCheckpoint[] = listDir(path.join(dir, 'checkpoints'))
-      .filter((f) => /^\d+\.checkpoint$/.test(f))
-      .map((f) => ({ size: Number(f.split('.')[0]), note: readText(path.join(dir, 'checkpoints', f), f) }));
-    const consistency = new Map<string, Uint8Array[]>();
-    for (const f of listDir(path.join(dir, 'consistency'))) {
-      const match = /^(\d+-\d+)\.proof$/.exec(f);
-      if (!match) continue;
-      const hashes = readText(path.join(dir, 'consistency', f), f)
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => {
-          const h = decodeBase64Strict(l);
-          if (h === undefined) throw new CustosError('PROOF_MALFORMED', `${f}: a line is not base64`);
-          return h;
-        });
-      consistency.set(match[1]!, hashes);
-    }
-    const proofs = new Map<number, string>();
-    for (const f of listDir(path.join(dir, 'proofs'))) {
-      const match = /^(\d+)\.tlog-proof$/.exec(f);
-      if (match) proofs.set(Number(match[1]), readText(path.join(dir, 'proofs', f), f));
-    }
-    const witnesses = listDir(path.join(dir, 'keys', 'witnesses'))
-      .filter((f) => f.endsWith('.vkey'))
-      .map((f) => readText(path.join(dir, 'keys', 'witnesses', f), f).trim());
-    const head = {
-      manifest: checkManifest(manifest),
-      checkpoint: readText(path.join(dir, 'checkpoint'), 'checkpoint'),
-      olderCheckpoints,
-      consistency,
-      proofs,
-      keys: { log: readText(path.join(dir, 'keys', 'log.vkey'), 'keys/log.vkey').trim(), witnesses },
-    };
-    return { head, records };
-  } catch (e) {
+  return readExportParts(dir, openRecords, (records) => {
     if (typeof records === 'number') fs.closeSync(records);
-    throw e;
-  }
+  });
 }
 
 /** A descriptor of records.jsonl when it is a regular file; else its bytes, as readFileSync reads them. */

@@ -20,7 +20,16 @@ function listDir(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
 }
 
-export function readExportDir(dir: string): ExportBundle {
+/**
+ * Reads an export directory: manifest.json first, then records.jsonl through `openRecords` (its
+ * bytes, or an open descriptor for the parallel verifier), then the rest. `release` undoes
+ * `openRecords` if a later file is missing or malformed.
+ */
+export function readExportParts<R>(
+  dir: string,
+  openRecords: (file: string) => R,
+  release: (records: R) => void = () => undefined,
+): { head: Omit<ExportBundle, 'records'>; records: R } {
   let manifest: unknown;
   try {
     manifest = JSON.parse(readText(path.join(dir, 'manifest.json'), 'manifest.json'));
@@ -28,12 +37,27 @@ export function readExportDir(dir: string): ExportBundle {
     if (cause instanceof CustosError) throw cause;
     throw new CustosError('EXPORT_MALFORMED', 'manifest.json is not JSON', { cause });
   }
-  let records: Uint8Array;
+  const records = openRecords(path.join(dir, 'records.jsonl'));
   try {
-    records = fs.readFileSync(path.join(dir, 'records.jsonl'));
-  } catch (cause) {
-    throw new CustosError('EXPORT_MALFORMED', 'export is missing records.jsonl', { cause });
+    return { head: readRest(dir, manifest), records };
+  } catch (e) {
+    release(records);
+    throw e;
   }
+}
+
+export function readExportDir(dir: string): ExportBundle {
+  const { head, records } = readExportParts(dir, (file) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (cause) {
+      throw new CustosError('EXPORT_MALFORMED', 'export is missing records.jsonl', { cause });
+    }
+  });
+  return { ...head, records };
+}
+
+function readRest(dir: string, manifest: unknown): Omit<ExportBundle, 'records'> {
   const olderCheckpoints: CarriedCheckpoint[] = listDir(path.join(dir, 'checkpoints'))
     .filter((f) => /^\d+\.checkpoint$/.test(f))
     .map((f) => ({ size: Number(f.split('.')[0]), note: readText(path.join(dir, 'checkpoints', f), f) }));
@@ -61,7 +85,6 @@ export function readExportDir(dir: string): ExportBundle {
     .map((f) => readText(path.join(dir, 'keys', 'witnesses', f), f).trim());
   return {
     manifest: checkManifest(manifest),
-    records,
     checkpoint: readText(path.join(dir, 'checkpoint'), 'checkpoint'),
     olderCheckpoints,
     consistency,
