@@ -1,3 +1,4 @@
+import os from 'node:os';
 /** Shared pieces of the ledger benchmark (main script and PostgreSQL worker processes). */
 import type { RecordDraft } from '../src/ledger/record.js';
 
@@ -62,4 +63,21 @@ export function fmtInt(n: number): string {
 
 export function fmtMs(n: number): string {
   return `${n.toFixed(3)} ms`;
+}
+
+/** `--name N` from the command line: a positive integer, or `fallback`. */
+export function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer`);
+  return n;
+}
+
+/** The 1/5/15-minute load averages, printed beside every figure on this shared machine. */
+export function loadText(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }

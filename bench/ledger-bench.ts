@@ -46,20 +46,14 @@ import {
   type ParentMessage,
   type WorkerJob,
   type WorkerMessage,
+  loadText,
+  option,
 } from './common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ORIGIN = 'bench.custos/log';
 
 // ---------------------------------------------------------------- options
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer`);
-  return n;
-}
 
 const RECORDS = option('records', 1_000_000);
 const CALLERS = option('callers', 1000);
@@ -732,13 +726,6 @@ function describeMachine(): string[] {
     `temp dir: ${tmp} on ${df || '(unknown)'}${rota && rota !== '(unavailable)' ? `; lsblk: ${rota}` : ''}`,
     `load average at start (1/5/15 min): ${loadText()}`,
   ];
-}
-
-function loadText(): string {
-  return os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
 }
 
 async function writeResults(machine: readonly string[], totalMs: number): Promise<void> {

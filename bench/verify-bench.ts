@@ -23,15 +23,7 @@ import { openStore } from '../src/store/open-store.js';
 import { readExportDir } from '../src/verifier/read-dir.js';
 import { verifyBundle } from '../src/verifier/verify-bundle.js';
 import { verifyBundleParallel, verifyExportDir } from '../src/verifier/parallel.js';
-import { benchDraft, fmtInt } from './common.js';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer`);
-  return n;
-}
+import { benchDraft, fmtInt, loadText, option } from './common.js';
 
 const RECORDS = option('records', 1_000_000);
 const WORKERS = option('workers', Math.max(2, os.availableParallelism()));
@@ -44,12 +36,6 @@ const DIR =
     : path.resolve(process.argv[dirAt + 1]!);
 const EXPORT = path.join(DIR, 'export');
 const ORIGIN = 'bench.custos/log';
-
-const load = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
 
 /** Builds the ledger and its full export unless a complete one is already there. */
 async function ensureExport(): Promise<void> {
@@ -121,7 +107,7 @@ async function main(): Promise<void> {
   const key = fs.readFileSync(path.join(EXPORT, 'keys', 'log.vkey'), 'utf8').trim();
   console.log(
     `verify ${fmtInt(RECORDS)} records, ${WORKERS} workers, ${RUNS} runs; ${os.cpus().length} CPUs, ` +
-      `Node ${process.version}; load average at start ${load()}`,
+      `Node ${process.version}; load average at start ${loadText()}`,
   );
   const verifyOnly: number[] = [];
   const readVerify: number[] = [];
@@ -150,7 +136,7 @@ async function main(): Promise<void> {
         `CPU ${((cpu * 1000) / RECORDS).toFixed(2)} µs per record); readExportDir + verify ` +
         `${fmtInt(perSecond(RECORDS, readMs + ms))} records/s (read ${(readMs / 1000).toFixed(2)} s); ` +
         `verifyExportDir (custos verify DIR) ${fmtInt(perSecond(RECORDS, dirMs))} records/s ` +
-        `(${(dirMs / 1000).toFixed(2)} s, CPU ${((cpuMs(cpu2) * 1000) / RECORDS).toFixed(2)} µs per record); load ${load()}`,
+        `(${(dirMs / 1000).toFixed(2)} s, CPU ${((cpuMs(cpu2) * 1000) / RECORDS).toFixed(2)} µs per record); load ${loadText()}`,
     );
   }
   if (SEQUENTIAL) {
@@ -175,7 +161,7 @@ async function main(): Promise<void> {
     `median of ${RUNS}: verify only ${fmtInt(median(verifyOnly))} records/s (best ${fmtInt(Math.max(...verifyOnly))}), ` +
       `readExportDir + verify ${fmtInt(median(readVerify))} records/s (best ${fmtInt(Math.max(...readVerify))}), ` +
       `verifyExportDir ${fmtInt(median(streamed))} records/s (best ${fmtInt(Math.max(...streamed))}); ` +
-      `load average at the end ${load()}`,
+      `load average at the end ${loadText()}`,
   );
 }
 
