@@ -46,13 +46,7 @@ export async function executeRun(deps: ExecuteDeps, run: Run): Promise<Executed>
     [run.id],
   );
   const steps = await Promise.all(rows.map((r) => toStep(deps.inventory, run.id, r)));
-  const { token, claims } = await deps.authority.mintWithClaims({
-    runId: run.id,
-    requestDigest: run.digest!,
-    executor: executor.id,
-    grants: steps.map((s) => ({ action: s.action, system: s.system.id, identity: s.identity.id })),
-    ttlSeconds: deps.stepTimeoutSeconds,
-  });
+  const { token, claims } = await mintFor(deps, run, steps);
   if (run.state === 'approved' || run.state === 'paused') {
     const event = run.state === 'approved' ? 'execution_started' : 'resume';
     await deps.ledger.transact((tx) =>
@@ -99,11 +93,7 @@ export async function executeRun(deps: ExecuteDeps, run: Run): Promise<Executed>
           prior,
         );
       } catch (e) {
-        failure = {
-          reason: e instanceof Error ? e.message : String(e),
-          retryable: e instanceof CustosError && e.retryable,
-          step: step.stepId,
-        };
+        failure = failureOf(e, step.stepId);
         break;
       }
     }
@@ -125,7 +115,7 @@ export async function executeRun(deps: ExecuteDeps, run: Run): Promise<Executed>
     const checks: JsonValue[] = [];
     for (const step of steps) {
       const connector = deps.connectors.get(step.system.type)!;
-      const secret = secrets.find(() => true)?.value;
+      const secret = secrets[0]?.value;
       try {
         const result = await connector.verify(step, token, secret);
         checks.push({ step: step.stepId, ok: result.ok, checks: result.checks as unknown as JsonValue });
@@ -136,11 +126,7 @@ export async function executeRun(deps: ExecuteDeps, run: Run): Promise<Executed>
             step: step.stepId,
           };
       } catch (e) {
-        failure = {
-          reason: e instanceof Error ? e.message : String(e),
-          retryable: e instanceof CustosError && e.retryable,
-          step: step.stepId,
-        };
+        failure = failureOf(e, step.stepId);
       }
     }
     const event = failure === undefined ? 'verified' : 'failed';
@@ -240,17 +226,11 @@ export async function rollbackRun(deps: ExecuteDeps, run: Run): Promise<Run> {
   const steps = await Promise.all(
     rows.map(async (r) => ({ step: await toStep(deps.inventory, run.id, r), prior: r.prior })),
   );
-  const { token } = await deps.authority.mintWithClaims({
-    runId: run.id,
-    requestDigest: run.digest!,
-    executor: executor.id,
-    grants: steps.map(({ step }) => ({
-      action: step.action,
-      system: step.system.id,
-      identity: step.identity.id,
-    })),
-    ttlSeconds: deps.stepTimeoutSeconds,
-  });
+  const { token } = await mintFor(
+    deps,
+    run,
+    steps.map(({ step }) => step),
+  );
   let failure: string | undefined;
   const restored: JsonValue[] = [];
   for (const { step, prior } of steps) {
@@ -281,4 +261,23 @@ export async function rollbackRun(deps: ExecuteDeps, run: Run): Promise<Run> {
   const after = await readRun(read, run.id);
   if (after.state === 'paused') await alertOwners(deps, after);
   return after;
+}
+
+/** The delegated authority for exactly these steps of this run, expiring with the step timeout. */
+function mintFor(deps: ExecuteDeps, run: Run, steps: readonly Step[]) {
+  return deps.authority.mintWithClaims({
+    runId: run.id,
+    requestDigest: run.digest!,
+    executor: run.executor ?? 'executor:unknown',
+    grants: steps.map((s) => ({ action: s.action, system: s.system.id, identity: s.identity.id })),
+    ttlSeconds: deps.stepTimeoutSeconds,
+  });
+}
+
+function failureOf(e: unknown, step: string): { reason: string; retryable: boolean; step: string } {
+  return {
+    reason: e instanceof Error ? e.message : String(e),
+    retryable: e instanceof CustosError && e.retryable,
+    step,
+  };
 }
