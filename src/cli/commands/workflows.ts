@@ -26,7 +26,7 @@ import {
   requestFromInventory,
   type PlainRequest,
 } from '../../workflows/index.js';
-import type { BundleRegistry, BundleVersion } from '../../workflows/index.js';
+import type { BundleVersion } from '../../workflows/index.js';
 import type { Custos } from '../../main.js';
 import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
 import { printJson, printTable, withCustos } from './open.js';
@@ -82,7 +82,7 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
       return withCustos(args, io, async (custos) => {
         const dir = path.resolve(io.cwd, need(a));
         if (lint(dir, io) !== EXIT.ok || test(dir, io) !== EXIT.ok) return EXIT.usage;
-        const version = await registry(custos).file(loadBundle(dir), actingPrincipal(args, io));
+        const version = await custos.bundles.file(loadBundle(dir), actingPrincipal(args, io));
         io.out(
           `filed ${version.hash} (${version.name} ${version.versionLabel}); awaiting approval by ` +
             `${version.requiredApprovers.join(', ')}\n`,
@@ -94,7 +94,7 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
     case 'approve':
     case 'reject':
       return withCustos(args, io, async (custos) => {
-        const version = await registry(custos).decide(
+        const version = await custos.bundles.decide(
           need(a),
           actingPrincipal(args, io),
           sub,
@@ -105,7 +105,7 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
       });
     case 'versions':
       return withCustos(args, io, async (custos) => {
-        const versions = await registry(custos).list();
+        const versions = await custos.bundles.list();
         if (args.bools.has('json')) printJson(io, versions);
         else
           for (const v of versions)
@@ -114,7 +114,7 @@ export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<num
       });
     case 'show':
       return withCustos(args, io, async (custos) => {
-        const version = await registry(custos).get(need(a));
+        const version = await custos.bundles.get(need(a));
         if (version === undefined) throw new CustosError('NOT_FOUND', `no bundle version ${need(a)}`);
         if (args.bools.has('json')) printJson(io, version);
         else printTable(io, describe(version));
@@ -181,17 +181,13 @@ function test(dir: string, io: CliIo): number {
 async function resolve(custos: Custos, ref: string, io: CliIo): Promise<LoadedBundle> {
   const dir = path.resolve(io.cwd, ref);
   if (fs.existsSync(dir)) return loadBundle(dir);
-  const reg = registry(custos);
+  const reg = custos.bundles;
   if (ref === 'active') {
     const active = await reg.active();
     if (active === undefined) throw new CustosError('NOT_FOUND', 'no active bundle');
     return active;
   }
   return reg.load(ref);
-}
-
-function registry(custos: Custos): BundleRegistry {
-  return custos.bundles;
 }
 
 function actingPrincipal(args: ParsedArgs, io: CliIo): string {
