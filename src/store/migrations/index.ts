@@ -10,6 +10,7 @@ import { workflowsMigration } from './0003-workflows.js';
 import { decisionsMigration } from './0004-decisions.js';
 import { tokensMigration } from './0005-tokens.js';
 import { runsMigration } from './0006-runs.js';
+import { timersAlertsGrantsMigration } from './0007-timers-alerts-grants.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ledgerMigration,
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   decisionsMigration,
   tokensMigration,
   runsMigration,
+  timersAlertsGrantsMigration,
 ];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
