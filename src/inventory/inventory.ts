@@ -15,6 +15,7 @@ import { runBatch, type BatchDeps, type BatchOptions, type BatchResult } from '.
 import type { Identity, Page, PageOf, Principal, System } from './model.js';
 import type { Batch, Candidate } from './plan-types.js';
 import { Problems, firstProblemError } from './problems.js';
+import { recordReconciliation, type ReconciliationInput } from './reconciliation.js';
 import { publicPrincipal, readPrincipals } from './read-principals.js';
 import { pageIds, readIdentities, readSystems } from './read-entities.js';
 import { validateIdentity, type IdentityInput } from './validate-identity.js';
@@ -98,6 +99,15 @@ export function createInventory(deps: BatchDeps) {
     async updateSystem(id: string, patch: Patch<SystemInput>, options: ActOptions): Promise<System> {
       await one('system', { ...patch, id }, 'upsert', { ...options, mustExist: { kind: 'system', id } });
       return mustGet(inventory.getSystem(id), 'system', id);
+    },
+
+    /**
+     * Records a reconciliation of the system against its target (the source-of-truth gate reads
+     * it): sets lastReconciledAt and openCriticalFindings, with an `inventory.system_reconciled`
+     * record in the same transaction. NOT_FOUND for an unknown system, INPUT_INVALID for bad input.
+     */
+    recordReconciliation(systemId: string, input: ReconciliationInput): Promise<System> {
+      return recordReconciliation(deps, systemId, input);
     },
 
     async createIdentity(input: IdentityInput, options: ActOptions): Promise<Identity> {
