@@ -1,7 +1,8 @@
 /**
  * Policies against workflows: every @id is unique; every permit routes somewhere that exists
  * (its @route, or the route named after its @risk tier, in its @workflow or in every workflow
- * governing its actions); a high or critical permit never lands on a route without a human.
+ * governing its actions); a high or critical permit never lands on a route without a human
+ * (except break-glass, granted at once by design: its human control is the post-hoc review).
  */
 import type { BundlePolicy } from './cedar-policies.js';
 import type { Problem } from './problems.js';
@@ -52,7 +53,12 @@ export function lintPolicies(
       const route = workflow.routes[routeName];
       if (!route) {
         at('ROUTE_UNKNOWN', `${policy.id}: workflow ${workflow.name} has no route "${routeName}"`);
-      } else if (riskRank(policy.risk) >= riskRank('high') && totalApprovals(route) === 0) {
+      } else if (
+        riskRank(policy.risk) >= riskRank('high') &&
+        totalApprovals(route) === 0 &&
+        // Break-glass is granted at once by design; its human control is the mandatory post-hoc review.
+        !(actions.every((a) => a === 'break_glass') && workflow.breakGlass !== undefined)
+      ) {
         at(
           'ROUTE_NEEDS_HUMAN',
           `${policy.id} is @risk("${policy.risk}") but route "${routeName}" of workflow ${workflow.name} needs no human approval`,

@@ -84,7 +84,13 @@ export const WorkflowSchema = z.strictObject({
   ]),
   rollback: perAction(RollbackSchema),
   exceptions: z
-    .strictObject({ maxDuration: duration, approvers: group, compensatingControlRequired: z.boolean() })
+    .strictObject({
+      maxDuration: duration,
+      approvers: group,
+      compensatingControlRequired: z.boolean(),
+      /** The run Custos files when an exception expires without re-approval. */
+      remediation: z.enum(['rotate', 'suspend']).optional(),
+    })
     .optional(),
   breakGlass: z
     .strictObject({ maxDuration: duration, reviewBy: z.enum(['business', 'policy', 'platform']) })

@@ -14,15 +14,22 @@ import {
   type RunEngineCoreDeps,
 } from './run-engine.js';
 import { approveRun, registerApproverKey } from './run-approvals.js';
-import { executeRun, rollbackRun, type Executed } from './run-execute.js';
+import { executeRun, rollbackRun, type Executed, type ExecuteHooks } from './run-execute.js';
+import { recoverRuns } from './run-recover.js';
+import type { LedgerTx } from '../ledger/ledger-writer.js';
+import { onRunVerified, reviewGrant } from './grants.js';
+import { listGrants, readGrant, type Grant, type GrantState } from './grant-store.js';
+import { tick, workflowOfRun, type TickResult } from './tick.js';
 
-export interface RunEngineDeps extends RunEngineCoreDeps {
+export interface RunEngineDeps extends RunEngineCoreDeps, ExecuteHooks {
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly authority: AuthorityIssuer;
   /** The delegated authority expires with the step timeout. */
   readonly stepTimeoutSeconds?: number;
   /** Resumes allowed per run: bounded, every attempt recorded. */
   readonly maxAttempts?: number;
+  /** How long after a break-glass expires its post-hoc review is due (default one day). */
+  readonly reviewWithinSeconds?: number;
 }
 
 export class RunEngine {
@@ -53,9 +60,17 @@ export class RunEngine {
     let run = await this.get(runId);
     if (run.state === 'requested') run = await decideRun(this.deps, run);
     if (run.state === 'approved' || run.state === 'executing' || run.state === 'verifying') {
-      return executeRun({ ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 }, run);
+      return executeRun(this.execDeps(), run);
     }
     return { run, secrets: [] };
+  }
+
+  /**
+   * Call at process start: continues every run a crash left approved, executing, verifying or
+   * rolling back, from its last record (see run-recover.ts).
+   */
+  recover(): Promise<Run[]> {
+    return recoverRuns(this.execDeps());
   }
 
   /** A named person retries a paused run (bounded) or re-checks an unreconciled one. */
@@ -86,10 +101,7 @@ export class RunEngine {
         payload: { attempt: run.attempts + 1 },
       });
     });
-    return executeRun(
-      { ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 },
-      await this.get(runId),
-    );
+    return executeRun(this.execDeps(), await this.get(runId));
   }
 
   /**
@@ -100,10 +112,7 @@ export class RunEngine {
     const actor = await actorOf(this.deps.inventory, by);
     const run = await this.get(runId);
     await this.deps.ledger.transact((tx) => transition(tx, run, 'rollback', actor, {}, {}, this.deps.now()));
-    return rollbackRun(
-      { ...this.deps, stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300 },
-      await this.get(runId),
-    );
+    return rollbackRun(this.execDeps(), await this.get(runId));
   }
 
   /** A named person abandons a run that has not completed; nothing more is applied. */
@@ -115,5 +124,80 @@ export class RunEngine {
       transition(tx, run, 'abort', actor, { reason }, { reason }, this.deps.now()),
     );
     return this.get(runId);
+  }
+
+  /**
+   * Fires the durable timers that are due (approval reminders, escalation and expiry; exception
+   * reminders and expiry; break-glass revocation and review) and executes the runs they file.
+   */
+  async tick(): Promise<TickResult> {
+    const result = await tick({ ...this.deps, reviewWithinSeconds: this.reviewWithin() });
+    for (const id of result.runs) await this.advance(id);
+    return result;
+  }
+
+  grants(filter: { readonly identity?: string; readonly state?: GrantState } = {}): Promise<Grant[]> {
+    return listGrants(this.deps.ledger.store.read, filter);
+  }
+
+  grant(id: string): Promise<Grant> {
+    return readGrant(this.deps.ledger.store.read, id);
+  }
+
+  /** The workflow's named reviewer records the mandatory post-hoc review of a break-glass grant. */
+  async reviewBreakGlass(
+    grantId: string,
+    by: string,
+    verdict: 'appropriate' | 'inappropriate',
+    rationale: string,
+  ): Promise<Grant> {
+    const actor = await actorOf(this.deps.inventory, by);
+    await this.deps.ledger.transact(async (tx) => {
+      const grant = await readGrant(tx, grantId);
+      const opener = await readRun(tx, grant.runId);
+      await reviewGrant(tx, grant, opener, await this.grantContext(opener, grant.identityId), {
+        by: actor,
+        verdict,
+        rationale,
+      });
+    });
+    return this.grant(grantId);
+  }
+
+  /** In the transaction that records `verified`: opens or closes an exception or break-glass grant. */
+  protected async onVerified(tx: LedgerTx, run: Run): Promise<void> {
+    const action = run.request.action;
+    if (run.origin === null && action !== 'exception' && action !== 'break_glass') return;
+    const identityId = 'identity' in run.request.resource ? run.request.resource.identity : '';
+    await onRunVerified(tx, run, await this.grantContext(run, identityId));
+  }
+
+  private async grantContext(run: Run, identityId: string) {
+    return {
+      workflow: await workflowOfRun(this.deps.bundles, run),
+      identity: await this.deps.inventory.getIdentity(identityId),
+      now: this.deps.now(),
+      reviewWithinSeconds: this.reviewWithin(),
+    };
+  }
+
+  /** What execution needs: the step timeout, and grants opened or closed with each completion. */
+  private execDeps() {
+    return {
+      ...this.deps,
+      stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300,
+      workflowOwners: async (run: Run) => {
+        const w = await workflowOfRun(this.deps.bundles, run);
+        return [...new Set([...Object.values(w.owners), ...w.escalation])];
+      },
+      onVerified: async (tx: LedgerTx, run: Run) => {
+        await this.onVerified(tx, run);
+        await this.deps.onVerified?.(tx, run);
+      },
+    };
+  }
+
+  private reviewWithin(): number {
+    return this.deps.reviewWithinSeconds ?? 86400;
   }
 }

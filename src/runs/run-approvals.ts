@@ -19,6 +19,7 @@ import type { Run } from './run-model.js';
 import { readRun, transition } from './run-store.js';
 import { actorOf, type RunEngineCoreDeps } from './run-engine.js';
 import { executionStarted } from './state-machine.js';
+import { runVotes } from './run-votes.js';
 
 /** Registers a person's public key (the private key stays with them). */
 export async function registerApproverKey(
@@ -68,21 +69,6 @@ async function keys(deps: RunEngineCoreDeps): Promise<Map<string, ApproverKey>> 
   );
 }
 
-async function votes(deps: RunEngineCoreDeps, runId: string): Promise<Vote[]> {
-  const rows = await deps.ledger.store.read.query<{
-    principal: string;
-    decision: 'approve' | 'deny';
-    groups: string;
-    at: string;
-  }>('SELECT principal, decision, groups, at FROM run_approvals WHERE run_id = ?', [runId]);
-  return rows.map((r) => ({
-    principal: r.principal,
-    decision: r.decision,
-    groups: JSON.parse(r.groups) as string[],
-    at: r.at,
-  }));
-}
-
 /** Counts a signed approval or denial; the last needed approval moves the run to `approved`. */
 export async function approveRun(
   deps: RunEngineCoreDeps,
@@ -121,7 +107,7 @@ export async function approveRun(
     route,
     requester: run.requester,
     executor: run.executor ?? 'executor:unknown',
-    approvals: await votes(deps, run.id),
+    approvals: await runVotes(deps.ledger.store.read, run.id),
   };
   checkApprovalAllowed(ctx, { ...vote, rationale: verified.rationale }, run.decision.riskTier);
   const evaluation = evaluateApprovals({ ...ctx, approvals: [...ctx.approvals, vote] });

@@ -16,6 +16,9 @@ import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, PlainRequest } from '../workflows/index.js';
 import { requestFromInventory } from '../workflows/index.js';
 import { gateFailure } from './gate.js';
+import { SYSTEM } from './system-actor.js';
+import { scheduleApprovalTimers } from './approval-timers.js';
+import { grantLimitFailure } from './grant-limits.js';
 import { planSteps, type Run } from './run-model.js';
 import { readRun, transition, RUN_COLUMNS, toRun } from './run-store.js';
 
@@ -42,7 +45,7 @@ export async function actorOf(inventory: Inventory, id: string): Promise<Actor> 
   return { kind: principal.kind === 'person' ? 'human' : 'non_human', id };
 }
 
-export const SYSTEM: Actor = { kind: 'non_human', id: 'custos' };
+export { SYSTEM };
 
 /** Files a request as a run (idempotent per requester and idempotency key). */
 export async function fileRun(deps: RunEngineCoreDeps, input: FileRequest): Promise<Run> {
@@ -93,7 +96,7 @@ export async function decideRun(deps: RunEngineCoreDeps, run: Run): Promise<Run>
   if (bundle === undefined) throw new CustosError('NOT_FOUND', 'no active workflow bundle: deploy one first');
   const request = await requestFromInventory(deps.inventory, bundle, run.request);
   const decision = decide(bundle, request);
-  const systemId = systemOf(run.request, request);
+  const systemId = await systemOf(deps.inventory, run.request);
   const system = (await deps.inventory.getSystem(systemId))!;
   const workflow = decision.workflow === undefined ? undefined : bundle.workflows.get(decision.workflow);
   const maxAge = workflow === undefined ? undefined : durationSeconds(workflow.maxReconciliationAge);
@@ -109,6 +112,25 @@ export async function decideRun(deps: RunEngineCoreDeps, run: Run): Promise<Run>
         SYSTEM,
         { reason: gate, system: system.id },
         { reason: gate },
+        now,
+      );
+      return;
+    }
+    const limit = decision.allowed ? grantLimitFailure(run.request, workflow) : undefined;
+    if (limit !== undefined) {
+      await transition(
+        tx,
+        run,
+        'decided_deny',
+        SYSTEM,
+        { allowed: false, reasons: [limit], determiningPolicies: [...decision.determiningPolicies], digest },
+        {
+          bundleHash: bundle.hash,
+          decision: JSON.parse(JSON.stringify(decision)) as JsonValue,
+          digest,
+          ...(decision.workflow === undefined ? {} : { workflow: decision.workflow }),
+          reason: limit,
+        },
         now,
       );
       return;
@@ -157,16 +179,17 @@ export async function decideRun(deps: RunEngineCoreDeps, run: Run): Promise<Run>
       },
       now,
     );
+    if (event === 'decided_approvals' && decision.route !== undefined)
+      await scheduleApprovalTimers(tx, run.id, decision.route, now);
   });
   return readRun(deps.ledger.store.read, run.id);
 }
 
-function systemOf(plain: PlainRequest, request: { entities: readonly { uid: unknown }[] }): string {
+async function systemOf(inventory: Inventory, plain: PlainRequest): Promise<string> {
   if ('new' in plain.resource) return plain.resource.new.system;
-  const entity = request.entities.find((e) => JSON.stringify(e.uid).includes('"System"'));
-  const uid = entity?.uid as { id?: string } | undefined;
-  if (uid?.id === undefined) throw new CustosError('SYSTEM_UNKNOWN', 'the identity has no system');
-  return uid.id;
+  const identity = await inventory.getIdentity(plain.resource.identity);
+  if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${plain.resource.identity}`);
+  return identity.system;
 }
 
 export async function listRuns(deps: RunEngineCoreDeps, state?: string): Promise<Run[]> {

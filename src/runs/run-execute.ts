@@ -1,36 +1,36 @@
 /**
  * Execution and verification of an approved run, with a delegated authority minted for this run
- * alone. Each step is journalled before it is applied (so after a crash its outcome is known to be
- * uncertain) and applied idempotently per (run, step), so a restart never applies an effect twice.
- * A connector error, a partial failure or a failed verification pauses the run — never success.
+ * alone. Every move is durable before the next begins, so a run killed at any point continues from
+ * its last record: applied steps are never applied again, a step whose outcome is unknown is settled
+ * against the target first (step-runner.ts), and every connector call is bounded by the step
+ * timeout. A connector error, a timeout, a failed verification or a credential that could not be
+ * delivered pauses the run — never success.
+ *
+ * Secrets are held in memory only and handed to the caller once, when this call returns. A call
+ * that continues an interrupted attempt (`interrupted`: a restart, or a run found mid-flight) has no
+ * one to hand them to; nor can an effect that is `already_applied` return its secret. Such a
+ * credential is undelivered: the run pauses for a person to roll back or abort it (fail closed).
  */
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
-import type { AuthorityIssuer } from '../authority/index.js';
-import type { Connector, IssuedSecret, Step, TargetSystem } from '../connectors/contract.js';
-import type { Inventory } from '../inventory/index.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { IssuedSecret } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
 import { readRun, transition } from './run-store.js';
-import { SYSTEM } from './run-engine.js';
+import {
+  RunAuthority,
+  alertPaused,
+  bounded,
+  executorOf,
+  failureOf,
+  isConcurrent,
+  type ExecuteDeps,
+  type Failure,
+} from './execute-context.js';
+import { loadSteps, setStatus, type StoredStep } from './run-steps.js';
+import { connectorFor, runStep } from './step-runner.js';
 
-export interface ExecuteDeps {
-  readonly ledger: Ledger;
-  readonly inventory: Inventory;
-  readonly connectors: ReadonlyMap<string, Connector>;
-  readonly authority: AuthorityIssuer;
-  readonly now: () => Date;
-  readonly stepTimeoutSeconds: number;
-}
-
-interface StepRow {
-  step_id: string;
-  action: string;
-  system_id: string;
-  identity_id: string;
-  params: string;
-  status: string;
-}
+export { rollbackRun } from './run-rollback.js';
+export type { ExecuteDeps, ExecuteHooks } from './execute-context.js';
 
 export interface Executed {
   readonly run: Run;
@@ -38,246 +38,185 @@ export interface Executed {
   readonly secrets: readonly IssuedSecret[];
 }
 
-export async function executeRun(deps: ExecuteDeps, run: Run): Promise<Executed> {
+export interface ExecuteOptions {
+  /** Continue an attempt a crash interrupted: its secrets are lost, and so are any issued now. */
+  readonly interrupted?: boolean;
+}
+
+interface Pause extends Failure {
+  /** The step whose credential was never delivered. */
+  readonly undelivered?: string;
+}
+
+export async function executeRun(
+  deps: ExecuteDeps,
+  run: Run,
+  options: ExecuteOptions = {},
+): Promise<Executed> {
   const read = deps.ledger.store.read;
-  const executor = { kind: 'non_human' as const, id: run.executor ?? 'executor:unknown' };
-  const rows = await read.query<StepRow & Record<string, unknown>>(
-    'SELECT step_id, action, system_id, identity_id, params, status FROM run_steps WHERE run_id = ? ORDER BY step_id',
-    [run.id],
+  const interrupted = options.interrupted === true || run.state === 'executing' || run.state === 'verifying';
+  let steps = await loadSteps(read, deps.inventory, run.id);
+  const authority = new RunAuthority(
+    deps,
+    run,
+    steps.map((s) => s.step),
   );
-  const steps = await Promise.all(rows.map((r) => toStep(deps.inventory, run.id, r)));
-  const { token, claims } = await mintFor(deps, run, steps);
+  if (interrupted) await recordRecovery(deps, run, authority);
   if (run.state === 'approved' || run.state === 'paused') {
     const event = run.state === 'approved' ? 'execution_started' : 'resume';
+    const claims = await authority.claims();
+    deps.crashPoint?.('execution_started:before');
     await deps.ledger.transact((tx) =>
-      transition(
-        tx,
-        run,
-        event,
-        executor,
-        { authority: { jti: claims.jti, exp: claims.exp, grants: claims.grants as unknown as JsonValue } },
-        {},
-        deps.now(),
-      ),
+      transition(tx, run, event, executorOf(run), { authority: claims }, {}, deps.now()),
     );
+    deps.crashPoint?.('execution_started:after');
     run = await readRun(read, run.id);
   }
-  const secrets: IssuedSecret[] = [];
-  let failure: { reason: string; retryable: boolean; step: string } | undefined;
+  const held = new Map<string, IssuedSecret>();
   if (run.state === 'executing') {
-    for (const step of steps) {
-      const connector = deps.connectors.get(step.system.type);
-      try {
-        if (connector === undefined)
-          throw new CustosError('CONNECTOR_REFUSED', `no connector for ${step.system.type}`);
-        await journal(deps, run, step, 'applying', 'run.step_started', {
-          action: step.action,
-          system: step.system.id,
-          identity: step.identity.id,
-        });
-        const prior = await connector.readPrior(step, token);
-        const result = await connector.apply(step, token);
-        if (result.secret !== undefined) secrets.push(result.secret);
-        await journal(
-          deps,
-          run,
-          step,
-          'applied',
-          'run.step_applied',
-          {
-            outcome: result.outcome,
-            outputs: result.outputs,
-            artifact: result.artifact ?? null,
-            prior: prior,
-          },
-          prior,
-        );
-      } catch (e) {
-        failure = failureOf(e, step.stepId);
-        break;
-      }
-    }
-    const event = failure === undefined ? 'applied' : 'failed';
-    await deps.ledger.transact((tx) =>
-      transition(
-        tx,
-        run,
-        event,
-        executor,
-        failure === undefined ? {} : { ...failure },
-        { reason: failure?.reason ?? null },
-        deps.now(),
-      ),
-    );
+    const pause = await applySteps(deps, run, steps, authority, held, interrupted);
+    await conclude(deps, run, pause === undefined ? 'applied' : 'failed', pause, {});
+    if (pause === undefined) deps.crashPoint?.('applied:after');
     run = await readRun(read, run.id);
   }
   if (run.state === 'verifying') {
-    const checks: JsonValue[] = [];
-    for (const step of steps) {
-      const connector = deps.connectors.get(step.system.type)!;
-      const secret = secrets[0]?.value;
-      try {
-        const result = await connector.verify(step, token, secret);
-        checks.push({ step: step.stepId, ok: result.ok, checks: result.checks as unknown as JsonValue });
-        if (!result.ok)
-          failure = {
-            reason: `verification failed on ${step.system.id}`,
-            retryable: false,
-            step: step.stepId,
-          };
-      } catch (e) {
-        failure = failureOf(e, step.stepId);
-      }
-    }
-    const event = failure === undefined ? 'verified' : 'failed';
-    await deps.ledger.transact((tx) =>
-      transition(
-        tx,
-        run,
-        event,
-        executor,
-        { checks, ...(failure === undefined ? {} : failure) },
-        { reason: failure?.reason ?? null },
-        deps.now(),
-      ),
-    );
+    steps = await loadSteps(read, deps.inventory, run.id);
+    const lost = steps.find((s) => undelivered(s, run, held, interrupted));
+    const { checks, pause } =
+      lost === undefined
+        ? await verifySteps(deps, steps, authority, held)
+        : { checks: [], pause: undeliveredPause(lost.step.stepId) };
+    await conclude(deps, run, pause === undefined ? 'verified' : 'failed', pause, { checks });
+    if (pause === undefined) deps.crashPoint?.('verified:after');
     run = await readRun(read, run.id);
   }
-  if (run.state === 'paused') await alertOwners(deps, run);
-  return { run, secrets };
+  return { run, secrets: interrupted ? [] : [...held.values()] };
 }
 
-async function journal(
+async function applySteps(
   deps: ExecuteDeps,
   run: Run,
-  step: Step,
-  status: string,
-  type: string,
+  steps: readonly StoredStep[],
+  authority: RunAuthority,
+  held: Map<string, IssuedSecret>,
+  interrupted: boolean,
+): Promise<Pause | undefined> {
+  for (let stored of steps) {
+    const id = stored.step.stepId;
+    try {
+      if (stored.status === 'planned' || stored.status === 'applying') {
+        const outcome = await runStep(deps, run, stored, authority);
+        if (outcome.secret !== undefined) held.set(id, outcome.secret);
+        stored = { ...stored, status: 'applied', result: outcome.result };
+      }
+      if (undelivered(stored, run, held, interrupted)) return undeliveredPause(id);
+      if (stored.status !== 'applied') {
+        throw new CustosError('TARGET_STATE_MISMATCH', `step ${id} is ${stored.status}, not applied`);
+      }
+    } catch (e) {
+      if (isConcurrent(e)) throw e;
+      return failureOf(e, id);
+    }
+  }
+  return undefined;
+}
+
+async function verifySteps(
+  deps: ExecuteDeps,
+  steps: readonly StoredStep[],
+  authority: RunAuthority,
+  held: ReadonlyMap<string, IssuedSecret>,
+): Promise<{ checks: JsonValue[]; pause: Pause | undefined }> {
+  const checks: JsonValue[] = [];
+  let pause: Pause | undefined;
+  for (const stored of steps) {
+    const { step } = stored;
+    try {
+      const connector = connectorFor(deps, stored);
+      const secret = held.get(step.stepId)?.value;
+      const result = await bounded(
+        deps,
+        'verifying',
+        step,
+        connector.verify(step, await authority.token(), secret),
+      );
+      deps.crashPoint?.('verify:after');
+      checks.push({ step: step.stepId, ok: result.ok, checks: result.checks.map((c) => ({ ...c })) });
+      if (!result.ok)
+        pause ??= { reason: `verification failed on ${step.system.id}`, retryable: false, step: step.stepId };
+    } catch (e) {
+      if (isConcurrent(e)) throw e;
+      pause ??= failureOf(e, step.stepId);
+    }
+  }
+  return { checks, pause };
+}
+
+/** The transition that ends a phase, with what must commit alongside it. */
+async function conclude(
+  deps: ExecuteDeps,
+  run: Run,
+  event: 'applied' | 'verified' | 'failed',
+  pause: Pause | undefined,
   payload: Record<string, JsonValue>,
-  prior?: Readonly<Record<string, JsonValue>>,
 ): Promise<void> {
   await deps.ledger.transact(async (tx) => {
-    await tx.run(
-      prior === undefined
-        ? 'UPDATE run_steps SET status = ? WHERE run_id = ? AND step_id = ?'
-        : 'UPDATE run_steps SET status = ?, prior = ? WHERE run_id = ? AND step_id = ?',
-      prior === undefined
-        ? [status, run.id, step.stepId]
-        : [status, JSON.stringify(prior), run.id, step.stepId],
-    );
-    await tx.append({
-      type,
-      correlationId: run.id,
-      actor: { kind: 'non_human', id: run.executor ?? 'executor:unknown' },
-      subject: { kind: 'identity', id: step.identity.id },
-      ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
-      payload: { stepId: step.stepId, ...payload },
-    });
-  });
-}
-
-async function toStep(inventory: Inventory, runId: string, row: StepRow): Promise<Step> {
-  const system = await inventory.getSystem(row.system_id);
-  if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${row.system_id}`);
-  const identity = await inventory.getIdentity(row.identity_id);
-  const target: TargetSystem = {
-    id: system.id,
-    type: system.type,
-    environment: system.environment,
-    connection: system.connection,
-  };
-  return {
-    runId,
-    stepId: row.step_id,
-    action: row.action as Step['action'],
-    system: target,
-    identity: {
-      id: row.identity_id,
-      kind: identity?.kind ?? 'token',
-      externalId: identity?.externalId ?? row.identity_id,
-    },
-    params: JSON.parse(row.params) as Step['params'],
-  };
-}
-
-/** A paused run alerts its owners: an alert record naming who must act. */
-async function alertOwners(deps: ExecuteDeps, run: Run): Promise<void> {
-  await deps.ledger.append({
-    type: 'run.alert',
-    correlationId: run.id,
-    actor: SYSTEM,
-    subject: { kind: 'run', id: run.id },
-    payload: {
-      state: run.state,
-      reason: run.reason ?? null,
-      notify: [run.requester, run.workflow ?? 'unknown'],
-    },
-  });
-}
-
-/** rolling_back -> rolled_back (prior state restored and verified) or back to paused. */
-export async function rollbackRun(deps: ExecuteDeps, run: Run): Promise<Run> {
-  const read = deps.ledger.store.read;
-  const executor = { kind: 'non_human' as const, id: run.executor ?? 'executor:unknown' };
-  const rows = await read.query<StepRow & { prior: string | null } & Record<string, unknown>>(
-    "SELECT step_id, action, system_id, identity_id, params, status, prior FROM run_steps WHERE run_id = ? AND status = 'applied' ORDER BY step_id DESC",
-    [run.id],
-  );
-  const steps = await Promise.all(
-    rows.map(async (r) => ({ step: await toStep(deps.inventory, run.id, r), prior: r.prior })),
-  );
-  const { token } = await mintFor(
-    deps,
-    run,
-    steps.map(({ step }) => step),
-  );
-  let failure: string | undefined;
-  const restored: JsonValue[] = [];
-  for (const { step, prior } of steps) {
-    try {
-      const connector = deps.connectors.get(step.system.type);
-      if (connector === undefined || prior === null)
-        throw new CustosError('CONNECTOR_REFUSED', `cannot roll back ${step.stepId}`);
-      await connector.rollback(step, token, JSON.parse(prior) as Readonly<Record<string, JsonValue>>);
-      const check = await connector.verify(step, token);
-      restored.push({ step: step.stepId, verified: check.ok });
-      if (!check.ok) failure = `the prior state of ${step.stepId} did not verify after rollback`;
-    } catch (e) {
-      failure = e instanceof Error ? e.message : String(e);
-    }
-    if (failure !== undefined) break;
-  }
-  await deps.ledger.transact((tx) =>
-    transition(
+    const fields = pause === undefined ? {} : { ...pause };
+    const reason = pause?.reason ?? null;
+    const to = await transition(
       tx,
       run,
-      failure === undefined ? 'rolled_back' : 'failed',
-      executor,
-      { restored, ...(failure === undefined ? {} : { reason: failure }) },
-      { reason: failure ?? null },
+      event,
+      executorOf(run),
+      { ...payload, ...fields },
+      { reason },
       deps.now(),
-    ),
-  );
-  const after = await readRun(read, run.id);
-  if (after.state === 'paused') await alertOwners(deps, after);
-  return after;
-}
-
-/** The delegated authority for exactly these steps of this run, expiring with the step timeout. */
-function mintFor(deps: ExecuteDeps, run: Run, steps: readonly Step[]) {
-  return deps.authority.mintWithClaims({
-    runId: run.id,
-    requestDigest: run.digest!,
-    executor: run.executor ?? 'executor:unknown',
-    grants: steps.map((s) => ({ action: s.action, system: s.system.id, identity: s.identity.id })),
-    ttlSeconds: deps.stepTimeoutSeconds,
+    );
+    if (to === 'paused') await alertPaused(tx, deps, run, reason);
+    if (pause?.undelivered !== undefined)
+      await setStatus(tx, run.id, [pause.undelivered], ['applied'], 'undelivered');
+    if (event === 'verified' && deps.onVerified !== undefined)
+      await deps.onVerified(tx, { ...run, state: to, reason });
   });
 }
 
-function failureOf(e: unknown, step: string): { reason: string; retryable: boolean; step: string } {
+/**
+ * Whether a step's credential can no longer reach the requester: it was issued in this attempt
+ * and this call does not hold it to hand over (or, continuing an interrupted attempt, has no one
+ * to hand it to). Credentials issued in earlier attempts were handed over when those returned.
+ */
+function undelivered(
+  stored: StoredStep,
+  run: Run,
+  held: ReadonlyMap<string, IssuedSecret>,
+  interrupted: boolean,
+): boolean {
+  if (stored.status === 'undelivered') return true;
+  const r = stored.result;
+  if (stored.status !== 'applied' || r === null || !r.issuedSecret || r.attempt !== run.attempts)
+    return false;
+  return interrupted || !held.has(stored.step.stepId);
+}
+
+function undeliveredPause(step: string): Pause {
   return {
-    reason: e instanceof Error ? e.message : String(e),
-    retryable: e instanceof CustosError && e.retryable,
+    reason:
+      `the credential issued by step ${step} was never delivered (the attempt that issued it was interrupted): ` +
+      'roll back or abort this run, then request again',
+    retryable: false,
     step,
+    undelivered: step,
   };
+}
+
+/** A run continued after an interruption says so, with the authority of the continuing attempt. */
+async function recordRecovery(deps: ExecuteDeps, run: Run, authority: RunAuthority): Promise<void> {
+  await deps.ledger.append({
+    type: 'run.recovered',
+    correlationId: run.id,
+    actor: executorOf(run),
+    subject: { kind: 'run', id: run.id },
+    ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
+    payload: { state: run.state, attempt: run.attempts, authority: await authority.claims() },
+  });
 }

@@ -20,6 +20,16 @@ export interface Run {
   readonly digest: string | null;
   readonly executor: string | null;
   readonly attempts: number;
+  /** Set on runs Custos files itself: the grant it revokes or the record it remediates. */
+  readonly origin: RunOrigin | null;
+}
+
+export interface RunOrigin {
+  readonly kind: 'revokes' | 'remediates';
+  /** The exception or break-glass grant. */
+  readonly grant: string;
+  /** The run that opened the grant. */
+  readonly run: string;
 }
 
 export interface PlannedStep {
@@ -39,9 +49,13 @@ const DIRECT: Readonly<Record<string, StepAction>> = {
   retire: 'retire',
 };
 
-/** The connector steps a request needs. Exceptions and break-glass get their own runs later. */
+/**
+ * The connector steps a request needs. An exception changes nothing on the target (it waives a
+ * control, recorded with its expiry); break-glass grants its entitlements, revoked by a run of its
+ * own at expiry.
+ */
 export function planSteps(request: PlainRequest, systemId: string): PlannedStep[] {
-  const action = DIRECT[request.action];
+  const action = request.action === 'break_glass' ? 'grant' : DIRECT[request.action];
   if (action === undefined) return [];
   const identityId = 'identity' in request.resource ? request.resource.identity : request.resource.new.name;
   const context = request.context ?? {};

@@ -22,10 +22,11 @@ interface RunRow {
   digest: string | null;
   executor: string | null;
   attempts: number;
+  origin: string | null;
 }
 
 export const RUN_COLUMNS =
-  'id, requester, idempotency_key, request, input_hash, justification, state, reason, workflow, bundle_hash, decision, digest, executor, attempts';
+  'id, requester, idempotency_key, request, input_hash, justification, state, reason, workflow, bundle_hash, decision, digest, executor, attempts, origin';
 
 export function toRun(row: RunRow): Run {
   return {
@@ -43,6 +44,7 @@ export function toRun(row: RunRow): Run {
     digest: row.digest,
     executor: row.executor,
     attempts: row.attempts,
+    origin: row.origin === null ? null : (JSON.parse(row.origin) as Run['origin']),
   };
 }
 

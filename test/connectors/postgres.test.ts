@@ -136,14 +136,11 @@ describe('postgres connector', () => {
     expect((await verify(expire)).ok).toBe(true);
   });
 
-  it('grants and revokes privileges, read back with has_table_privilege', async () => {
+  it('grants and revokes entitlements, read back with has_table_privilege', async () => {
     t = await makePgTarget(server);
     await server.superuser(t.database, 'CREATE TABLE public.orders (id int)');
     await apply(stepFor(t)('run-1', 'create', 'create'));
-    const grants = [
-      { privilege: 'usage', on: 'schema', name: 'public' },
-      { privilege: 'SELECT', on: 'table', name: 'public.orders' },
-    ];
+    const entitlements = ['usage on schema public', 'SELECT ON TABLE public.orders'];
     const has = async () =>
       (
         await server.superuser<{ ok: boolean }>(
@@ -152,30 +149,32 @@ describe('postgres connector', () => {
           [t.role],
         )
       )[0]!.ok;
-    const grant = stepFor(t)('run-2', 'grant', 'grant', { grants });
+    const grant = stepFor(t)('run-2', 'grant', 'grant', { entitlements });
     const prior = await t.connector.readPrior(grant.step, grant.authority);
     await apply(grant);
     expect(await has()).toBe(true);
     expect((await verify(grant)).ok).toBe(true);
     await t.connector.rollback(grant.step, grant.authority, prior);
     expect(await has()).toBe(false);
-    await apply(stepFor(t)('run-3', 'grant', 'grant', { grants }));
-    const revoke = stepFor(t)('run-4', 'revoke', 'revoke', { grants: [grants[1]!] });
+    await apply(stepFor(t)('run-3', 'grant', 'grant', { entitlements }));
+    const revoke = stepFor(t)('run-4', 'revoke', 'revoke', { entitlements: [entitlements[1]!] });
     await apply(revoke);
     expect(await has()).toBe(false);
     expect((await verify(revoke)).ok).toBe(true);
   });
 
-  it('refuses privileges off the allow-list and names that try to escape', async () => {
+  it('refuses entitlements off the allow-list, names that try to escape, and the retired params.grants', async () => {
     t = await makePgTarget(server);
     const s = stepFor(t);
-    for (const grant of [
-      { privilege: 'SUPERUSER', on: 'database', name: t.database },
-      { privilege: 'SELECT', on: 'table', name: 'orders"; DROP ROLE postgres; --' },
-      { privilege: 'SELECT; DROP', on: 'table', name: 'orders' },
-      { privilege: 'SELECT', on: 'function', name: 'f' },
+    for (const params of [
+      { entitlements: [`SUPERUSER ON DATABASE ${t.database}`] },
+      { entitlements: ['SELECT ON TABLE public.orders"; DROP ROLE postgres; --'] },
+      { entitlements: ['SELECT; DROP ON TABLE public.orders'] },
+      { entitlements: ['EXECUTE ON FUNCTION public.f'] },
+      { entitlements: ['superuser'] },
+      { grants: [{ privilege: 'SELECT', on: 'table', name: 'public.orders' }] },
     ]) {
-      const error = await errorOf(apply(s('run-1', 'create', 'create', { grants: [grant] })));
+      const error = await errorOf(apply(s('run-1', 'create', 'create', params)));
       expect(isCustosError(error, 'CONNECTOR_REFUSED')).toBe(true);
     }
     expect(await t.connector.list(t.system, t.authority(listScope(t.system)))).toEqual([]);
@@ -184,8 +183,8 @@ describe('postgres connector', () => {
   it('retire drops the role and its grants', async () => {
     t = await makePgTarget(server);
     await server.superuser(t.database, 'CREATE TABLE public.orders (id int)');
-    const grants = [{ privilege: 'SELECT', on: 'table', name: 'public.orders' }];
-    const secret = (await apply(stepFor(t)('run-1', 'create', 'create', { grants }))).secret!.value;
+    const entitlements = ['SELECT ON TABLE public.orders'];
+    const secret = (await apply(stepFor(t)('run-1', 'create', 'create', { entitlements }))).secret!.value;
     const retire = stepFor(t)('run-2', 'retire', 'retire');
     await apply(retire);
     expect((await verify(retire)).ok).toBe(true);

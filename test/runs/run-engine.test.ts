@@ -175,7 +175,7 @@ for (const kind of storeKinds()) {
       expect([run.state, secrets.length]).toEqual(['denied', 0]);
     });
 
-    it('a failing target pauses the run with an alert; a named person resumes it and nothing is applied twice', async () => {
+    it('a failing target pauses the run with an alert; a resume applies nothing twice and will not pass off a lost token as done', async () => {
       f = await createEngine(kind);
       let failures = 0;
       f.wrap((real) => ({
@@ -198,16 +198,19 @@ for (const kind of storeKinds()) {
       expect(first.run.state).toBe('paused');
       expect(first.run.reason).toContain('lost the target');
       const types = (await runRecords(f, filed.id)).map((r) => r['type']);
-      expect(types).toContain('run.alert');
+      expect(types).toContain('alert.raised');
       expect(types).toContain('run.failed');
       await expect(f.engine.resume(filed.id, 'person:mallory')).rejects.toMatchObject({
         code: 'PRINCIPAL_UNKNOWN',
       });
       const resumed = await f.engine.resume(filed.id, 'person:pat');
-      expect(resumed.run.state).toBe('completed');
+      // The token was issued by the lost attempt and never reached anyone: not a silent success.
+      expect(resumed.run.state).toBe('paused');
+      expect(resumed.run.reason).toMatch(/never delivered/);
+      expect(resumed.secrets).toEqual([]);
       const applied = (await runRecords(f, filed.id)).filter((r) => r['type'] === 'run.step_applied');
       expect(applied).toHaveLength(1);
-      expect(applied[0]).toMatchObject({ payload: { outcome: 'already_applied' } });
+      expect(applied[0]).toMatchObject({ payload: { outcome: 'already_applied', recovered: true } });
     });
 
     it('a verification that disagrees pauses the run; rolling back restores and verifies the prior state', async () => {

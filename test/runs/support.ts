@@ -7,6 +7,7 @@ import {
   createAuthorityIssuer,
   createAuthorityVerifier,
   generateAuthorityKey,
+  type AuthorityVerifier,
 } from '../../src/authority/index.js';
 import type { Connector } from '../../src/connectors/contract.js';
 import { TokensConnector, generateTokenSigningKey } from '../../src/connectors/tokens/index.js';
@@ -26,12 +27,24 @@ export interface EngineFixture {
   readonly engine: RunEngine;
   readonly tokens: TokensConnector;
   readonly target: Store;
-  /** Wrap the tokens connector, e.g. to make it fail. */
-  wrap(fn: (real: Connector) => Connector): void;
+  /** Wrap the connector of a system type (default `tokens`), e.g. to make it fail. */
+  wrap(fn: (real: Connector) => Connector, type?: string): void;
+  /** A new engine on the same store and targets, as after a restart: nothing kept in memory. */
+  restart(): RunEngine;
   close(): Promise<void>;
 }
 
-export async function createEngine(kind: StoreKind): Promise<EngineFixture> {
+export interface EngineOptions {
+  /** The clock every part uses (timers, authority, tokens); defaults to the real one. */
+  readonly now?: () => Date;
+  /** More connectors by system type, built with the fixture's authority verifier and clock. */
+  readonly connectors?: (ctx: {
+    readonly authority: AuthorityVerifier;
+    readonly now: () => Date;
+  }) => ReadonlyMap<string, Connector>;
+}
+
+export async function createEngine(kind: StoreKind, options: EngineOptions = {}): Promise<EngineFixture> {
   const ti = await createTestInventory(kind);
   const text = fs.readFileSync(path.join(EXAMPLES, 'inventory.yaml'), 'utf8');
   await importInventory(ti.inventory, { file: 'inventory.yaml', text }, { actor: 'person:alice' });
@@ -43,7 +56,7 @@ export async function createEngine(kind: StoreKind): Promise<EngineFixture> {
   await bundles.file(bundle, 'person:pat');
   await bundles.decide(bundle.hash, 'person:paula', 'approve');
 
-  const now = () => new Date();
+  const now = options.now ?? (() => new Date());
   const key = await generateAuthorityKey();
   const issuer = createAuthorityIssuer({ privateKey: key.privateJwk, kid: key.kid, issuer: 'custos', now });
   const verifier = createAuthorityVerifier({ publicKeys: authorityJwks([key]), issuer: 'custos', now });
@@ -56,21 +69,38 @@ export async function createEngine(kind: StoreKind): Promise<EngineFixture> {
     signingKey: await generateTokenSigningKey(),
     now,
   });
-  const connectors = new Map<string, Connector>([['tokens', tokens]]);
-  const engine = new RunEngine({
+  const built = new Map<string, Connector>([
+    ['tokens', tokens],
+    ...(options.connectors?.({ authority: verifier, now }) ?? []),
+  ]);
+  const connectors = new Map(built);
+  const engineDeps = {
     ledger: ti.t.ledger,
     inventory: ti.inventory,
     bundles,
     connectors,
     authority: issuer,
     now,
-  });
+  };
+  const engine = new RunEngine(engineDeps);
   return {
     ti,
     engine,
     tokens,
     target,
-    wrap: (fn) => connectors.set('tokens', fn(tokens)),
+    wrap: (fn, type = 'tokens') => {
+      const real = built.get(type);
+      if (real === undefined) throw new TypeError(`no ${type} connector to wrap`);
+      connectors.set(type, fn(real));
+    },
+    restart: () =>
+      new RunEngine({
+        ...engineDeps,
+        bundles: new BundleRegistry({
+          ledger: ti.t.ledger,
+          principals: (id) => ti.inventory.getPrincipal(id),
+        }),
+      }),
     close: async () => {
       await ti.close();
       await target.close();

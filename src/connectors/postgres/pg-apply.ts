@@ -48,6 +48,7 @@ export async function applyStep(
       role_name: role,
       outputs: effect.outputs,
       prior_verifier: effect.priorVerifier,
+      set_verifier: effect.setVerifier ?? null,
     });
     const applied: ApplyResult = { outcome: 'applied', outputs: effect.outputs };
     const result: ApplyResult =

@@ -9,7 +9,8 @@ import { CustosError } from '../../core/errors.js';
 import { fingerprint, type FingerprintKey } from '../../ledger/secrets.js';
 import type { IssuedSecret, Step } from '../contract.js';
 import type { Sql } from './pg-admin.js';
-import { describeGrant, grantStatement, parseGrants } from './pg-grants.js';
+import { describeGrant, entitlementsOf } from './pg-entitlements.js';
+import { applyGrant } from './pg-grants.js';
 import { managedComment, parseManaged, terminateSessions, type RoleState } from './pg-role.js';
 import { newPassword, scramVerifier } from './scram.js';
 import { quoteIdent, quoteLiteral } from './sql-escape.js';
@@ -28,6 +29,8 @@ export interface Effect {
   readonly outputs: Record<string, JsonValue>;
   /** The verifier this step replaced; kept in the journal for rollback, never returned. */
   readonly priorVerifier: string | null;
+  /** The verifier this step set; kept in the journal for verify, never returned. */
+  readonly setVerifier?: string;
   readonly secret?: IssuedSecret;
   /** The oid whose sessions must end once the transaction has committed. */
   readonly endSessions?: number;
@@ -45,8 +48,8 @@ export async function applyEffect(ctx: EffectContext): Promise<Effect> {
     await sql.query(
       `COMMENT ON ROLE ${r} IS ${quoteLiteral(managedComment(step.system.id, step.identity.id))}`,
     );
-    const grants = parseGrants(step.params);
-    for (const g of grants) await sql.query(grantStatement('GRANT', g, role));
+    const grants = entitlementsOf(step.params) ?? [];
+    for (const g of grants) await applyGrant(sql, 'GRANT', g, role);
     const outputs = {
       role,
       fingerprint: secret.fingerprint,
@@ -54,7 +57,7 @@ export async function applyEffect(ctx: EffectContext): Promise<Effect> {
       canLogin: true,
       grants: grants.map(describeGrant),
     };
-    return { outputs, priorVerifier: null, secret };
+    return { outputs, priorVerifier: null, setVerifier: verifier, secret };
   }
   const state = assertManaged(ctx);
   const ended = { priorVerifier: state.verifier, endSessions: state.oid };
@@ -73,20 +76,21 @@ export async function applyEffect(ctx: EffectContext): Promise<Effect> {
       return {
         ...ended,
         outputs: { role, fingerprint: secret.fingerprint, validUntil, overlapSeconds: 0 },
+        setVerifier: verifier,
         secret,
       };
     }
     case 'grant':
     case 'revoke': {
-      const grants = parseGrants(step.params);
+      const grants = entitlementsOf(step.params);
       const verb = step.action === 'grant' ? 'GRANT' : 'REVOKE';
-      if (grants.length === 0 && verb === 'GRANT')
-        throw new CustosError('CONNECTOR_REFUSED', 'grant needs params.grants');
-      if (grants.length === 0) {
+      if (grants === undefined && verb === 'REVOKE') {
         await sql.query(`ALTER ROLE ${r} PASSWORD NULL`);
         return { ...ended, outputs: { role, passwordRemoved: true } };
       }
-      for (const g of grants) await sql.query(grantStatement(verb, g, role));
+      if (grants === undefined || grants.length === 0)
+        throw new CustosError('CONNECTOR_REFUSED', `${step.action} needs params.entitlements`);
+      for (const g of grants) await applyGrant(sql, verb, g, role);
       return {
         outputs: { role, [step.action === 'grant' ? 'granted' : 'revoked']: grants.map(describeGrant) },
         priorVerifier: null,

@@ -1,42 +1,12 @@
 /**
- * Privileges a step may grant or revoke, from an allow-list per object kind (attacker-controlled:
- * they come from the request), their GRANT/REVOKE statements, and the read-back through
- * has_*_privilege. Table names are `schema.table` or `table` (resolved through the search path).
+ * Grants (parsed from entitlements, see pg-entitlements.ts) on the target: their GRANT/REVOKE
+ * statements, the read-back through has_*_privilege and pg_auth_members, and the catalog check
+ * that a group role is safe to join before Custos adds a member to it.
  */
-import { z } from 'zod';
-import type { JsonValue } from '../../core/canonical-json.js';
 import { CustosError } from '../../core/errors.js';
 import type { Sql } from './pg-admin.js';
-import { assertObjectName, quoteIdent } from './sql-escape.js';
-
-const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
-const ALLOWED: Record<Grant['on'], readonly string[]> = {
-  schema: ['USAGE', 'CREATE'],
-  table: TABLE_PRIVILEGES,
-  all_tables_in_schema: TABLE_PRIVILEGES,
-  database: ['CONNECT', 'CREATE', 'TEMPORARY'],
-};
-
-const grantSchema = z.object({
-  privilege: z.string(),
-  on: z.enum(['schema', 'table', 'all_tables_in_schema', 'database']),
-  name: z.string(),
-});
-
-export type Grant = z.infer<typeof grantSchema>;
-
-export function parseGrants(params: Readonly<Record<string, JsonValue>>): Grant[] {
-  if (params['grants'] === undefined) return [];
-  const parsed = z.array(grantSchema).safeParse(params['grants']);
-  if (!parsed.success) throw refused('params.grants must be a list of {privilege, on, name}');
-  return parsed.data.map((g) => {
-    const privilege = g.privilege.toUpperCase();
-    if (!ALLOWED[g.on].includes(privilege)) throw refused(`${g.privilege} cannot be granted on a ${g.on}`);
-    g.name.split('.').forEach(assertObjectName);
-    if (g.name.split('.').length > (g.on === 'table' ? 2 : 1)) throw refused(`bad ${g.on} name ${g.name}`);
-    return { ...g, privilege };
-  });
-}
+import { GRANTABLE_PREDEFINED_ROLES, describeGrant, type Grant, type GrantKind } from './pg-entitlements.js';
+import { quoteIdent } from './sql-escape.js';
 
 function objectSql(g: Grant): string {
   const name = g.name.split('.').map(quoteIdent).join('.');
@@ -46,29 +16,101 @@ function objectSql(g: Grant): string {
 
 export function grantStatement(verb: 'GRANT' | 'REVOKE', g: Grant, role: string): string {
   const direction = verb === 'GRANT' ? 'TO' : 'FROM';
+  if (g.on === 'role') return `${verb} ${quoteIdent(g.name)} ${direction} ${quoteIdent(role)}`;
   return `${verb} ${g.privilege} ON ${objectSql(g)} ${direction} ${quoteIdent(role)}`;
 }
 
-/** Whether `role` holds the grant now (for all tables of a schema: every one of them). */
+/** Sends one GRANT or REVOKE; a membership is granted only in a group role that is safe to join. */
+export async function applyGrant(sql: Sql, verb: 'GRANT' | 'REVOKE', g: Grant, role: string): Promise<void> {
+  if (verb === 'GRANT' && g.on === 'role') await assertGrantable(sql, g);
+  await sql.query(grantStatement(verb, g, role));
+}
+
+/** How many of the grant's objects `role` holds it on (one object, or every table of a schema). */
+export interface Holding {
+  readonly held: number;
+  readonly of: number;
+}
+
+const HOLDING: Record<Exclude<GrantKind, 'all_tables_in_schema'>, string> = {
+  schema: 'SELECT has_schema_privilege($1, $2, $3)::int AS held, 1 AS of',
+  table: 'SELECT has_table_privilege($1, $2, $3)::int AS held, 1 AS of',
+  database: 'SELECT has_database_privilege($1, $2, $3)::int AS held, 1 AS of',
+  // Direct membership only: that is what GRANT role TO … adds and REVOKE removes.
+  role: `SELECT count(*)::int AS held, 1 AS of FROM pg_auth_members m
+           JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
+          WHERE r.rolname = $1 AND g.rolname = $2 AND $3::text = 'MEMBER'`,
+};
+const ALL_TABLES = `SELECT count(*) FILTER (WHERE has_table_privilege($1, c.oid, $3))::int AS held, count(*)::int AS of
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
+
+export async function holding(sql: Sql, role: string, g: Grant): Promise<Holding> {
+  const text = g.on === 'all_tables_in_schema' ? ALL_TABLES : HOLDING[g.on];
+  const object = g.on === 'table' ? g.name.split('.').map(quoteIdent).join('.') : g.name;
+  const [row] = await sql.query<Holding>(text, [role, object, g.privilege]);
+  return row ?? { held: 0, of: 1 };
+}
+
+/** Held on every object it names (a schema without tables holds nothing). */
 export async function holds(sql: Sql, role: string, g: Grant): Promise<boolean> {
-  const quoted = g.name.split('.').map(quoteIdent).join('.');
-  const queries: Record<Grant['on'], string> = {
-    schema: 'SELECT has_schema_privilege($1, $2, $3) AS ok',
-    table: 'SELECT has_table_privilege($1, $2, $3) AS ok',
-    database: 'SELECT has_database_privilege($1, $2, $3) AS ok',
-    all_tables_in_schema: `SELECT coalesce(bool_and(has_table_privilege($1, c.oid, $3)), true) AS ok
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
-  };
-  const object = g.on === 'table' ? quoted : g.name;
-  const rows = await sql.query<{ ok: boolean }>(queries[g.on], [role, object, g.privilege]);
-  return rows[0]?.ok === true;
+  const h = await holding(sql, role, g);
+  return h.of > 0 && h.held === h.of;
 }
 
-export function describeGrant(g: Grant): string {
-  return `${g.privilege} on ${g.on} ${g.name}`;
+/** Whether the read-back matches what the step wanted: held everywhere, or nowhere. */
+export function holdingIs(h: Holding, want: boolean): boolean {
+  return want ? h.held === h.of : h.held === 0;
 }
 
-function refused(message: string): CustosError {
-  return new CustosError('CONNECTOR_REFUSED', message);
+interface Ancestor {
+  rolname: string;
+  rolsuper: boolean;
+  rolcreaterole: boolean;
+  rolcreatedb: boolean;
+  rolreplication: boolean;
+  rolbypassrls: boolean;
+  rolcanlogin: boolean;
+  managed: boolean;
+}
+
+/**
+ * Joining a role gives its privileges and the right to SET ROLE to it, and through it to every
+ * role it belongs to: each of them must be a plain group (NOLOGIN, no server-wide attribute), not
+ * a Custos-managed identity, and, if predefined, on the allow-list.
+ */
+export async function assertGrantable(sql: Sql, g: Grant): Promise<void> {
+  const rows = await sql.query<Ancestor>(
+    `WITH RECURSIVE up(oid) AS (
+       SELECT oid FROM pg_roles WHERE rolname = $1
+       UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid)
+     SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+            r.rolcanlogin, coalesce(shobj_description(r.oid, 'pg_authid') LIKE 'custos:%', false) AS managed
+       FROM up JOIN pg_roles r ON r.oid = up.oid`,
+    [g.name],
+  );
+  const what = describeGrant(g);
+  if (rows.length === 0) throw refusedRole(what, `role ${g.name} does not exist`);
+  for (const r of rows) {
+    const attribute = (
+      [
+        ['SUPERUSER', r.rolsuper],
+        ['CREATEROLE', r.rolcreaterole],
+        ['CREATEDB', r.rolcreatedb],
+        ['REPLICATION', r.rolreplication],
+        ['BYPASSRLS', r.rolbypassrls],
+        ['LOGIN', r.rolcanlogin],
+      ] as const
+    ).find(([, set]) => set)?.[0];
+    const it = r.rolname === g.name ? r.rolname : `${g.name} belongs to ${r.rolname}, which`;
+    if (attribute !== undefined) throw refusedRole(what, `${it} has ${attribute}`);
+    if (r.managed) throw refusedRole(what, `${it} is an identity Custos manages`);
+    if (r.rolname.startsWith('pg_') && !GRANTABLE_PREDEFINED_ROLES.has(r.rolname)) {
+      throw refusedRole(what, `${it} is a predefined role the connector does not grant`);
+    }
+  }
+}
+
+function refusedRole(what: string, why: string): CustosError {
+  return new CustosError('CONNECTOR_REFUSED', `cannot grant ${what}: ${why}`);
 }

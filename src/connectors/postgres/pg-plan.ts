@@ -1,14 +1,16 @@
 /** Human-readable effects of a step, as the statements it will send (verifiers elided). */
 import { CustosError } from '../../core/errors.js';
 import type { Step, StepPlan } from '../contract.js';
-import { grantStatement, parseGrants } from './pg-grants.js';
+import { entitlementsOf } from './pg-entitlements.js';
+import { grantStatement } from './pg-grants.js';
 import { quoteIdent, quoteLiteral } from './sql-escape.js';
 
 const VERIFIER = "'<SCRAM-SHA-256 verifier>'";
 
 export function planStep(step: Step, role: string): StepPlan {
   const r = quoteIdent(role);
-  const grants = parseGrants(step.params);
+  const named = entitlementsOf(step.params);
+  const grants = named ?? [];
   const end = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${quoteLiteral(role)}`;
   const effects: Partial<Record<Step['action'], string[]>> = {
     create: [
@@ -21,7 +23,7 @@ export function planStep(step: Step, role: string): StepPlan {
     ],
     grant: grants.map((g) => grantStatement('GRANT', g, role)),
     revoke:
-      grants.length === 0
+      named === undefined
         ? [`ALTER ROLE ${r} PASSWORD NULL`, end]
         : grants.map((g) => grantStatement('REVOKE', g, role)),
     suspend: [`ALTER ROLE ${r} NOLOGIN`, end],

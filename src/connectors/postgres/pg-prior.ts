@@ -10,18 +10,26 @@ import { CustosError } from '../../core/errors.js';
 import { fingerprint, type FingerprintKey } from '../../ledger/secrets.js';
 import type { PriorState, Step } from '../contract.js';
 import type { Sql } from './pg-admin.js';
-import { grantStatement, holds, parseGrants } from './pg-grants.js';
+import { entitlementsOf, grantKey } from './pg-entitlements.js';
+import { applyGrant, holds } from './pg-grants.js';
 import { journalRow, markRolledBack } from './pg-journal.js';
 import { parseManaged, readRole } from './pg-role.js';
 import { quoteIdent, quoteLiteral } from './sql-escape.js';
 
-const priorSchema = z.object({
+export const priorSchema = z.object({
   exists: z.boolean(),
   canLogin: z.boolean().nullable(),
   validUntil: z.string().nullable(),
   credentials: z.array(z.object({ fingerprint: z.string() })),
   grants: z.array(z.object({ privilege: z.string(), on: z.string(), name: z.string(), held: z.boolean() })),
 });
+
+export type Prior = z.infer<typeof priorSchema>;
+
+/** Whether each of the step's grants was held before, keyed by grantKey. */
+export function heldBefore(prior: Prior): Map<string, boolean> {
+  return new Map(prior.grants.map((g) => [grantKey(g), g.held]));
+}
 
 export async function readPriorState(
   sql: Sql,
@@ -31,7 +39,7 @@ export async function readPriorState(
 ): Promise<PriorState> {
   const state = await readRole(sql, role);
   const grants = [];
-  for (const g of parseGrants(step.params)) {
+  for (const g of entitlementsOf(step.params) ?? []) {
     grants.push({ ...g, held: state !== undefined && (await holds(sql, role, g)) });
   }
   return {
@@ -85,14 +93,14 @@ export async function restorePrior(
     if (prior.validUntil !== null && prior.validUntil !== current.validUntil) {
       await sql.query(`ALTER ROLE ${r} VALID UNTIL ${quoteLiteral(prior.validUntil)}`);
     }
-    const byName = new Map(prior.grants.map((g) => [`${g.privilege} ${g.on} ${g.name}`, g.held]));
-    for (const g of parseGrants(step.params)) {
-      const held = byName.get(`${g.privilege} ${g.on} ${g.name}`);
+    const before = heldBefore(prior);
+    for (const g of entitlementsOf(step.params) ?? []) {
+      const held = before.get(grantKey(g));
       if (held === undefined || held === (await holds(sql, role, g))) continue;
-      await sql.query(grantStatement(held ? 'GRANT' : 'REVOKE', g, role));
+      await applyGrant(sql, held ? 'GRANT' : 'REVOKE', g, role);
     }
   }
-  await markRolledBack(sql, step.runId, step.stepId);
+  await markRolledBack(sql, step.runId, step.stepId, prior);
   return endSessions;
 }
 

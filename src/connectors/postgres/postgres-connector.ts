@@ -6,10 +6,14 @@
  *   (`custos.applied_steps`, see pg-journal.ts) commit in one transaction.
  * - PostgreSQL has no dual passwords: a rotation cannot overlap; `overlapSeconds > 0` is refused.
  *   Rotation, revocation of the credential, suspension, expiry and retirement end open sessions.
- * - `revoke` without `params.grants` revokes the credential (PASSWORD NULL); with grants, the grants.
+ * - Privileges and role memberships come as `params.entitlements` (`SELECT ON TABLE public.orders`,
+ *   `pg_read_all_data`), parsed by a strict, allow-listed grammar (pg-entitlements.ts).
+ *   `revoke` without entitlements revokes the credential (PASSWORD NULL); with them, those.
  * - Rollback is a compensation from the prior state, committed as one transaction (apply has
- *   committed by then: the contract keeps no transaction open between apply and rollback).
- * - The admin must be a superuser: restoring a replaced password reads pg_authid.rolpassword.
+ *   committed by then: the contract keeps no transaction open between apply and rollback); verify
+ *   afterwards compares the role with that prior state.
+ * - The admin must be a superuser: restoring a replaced password, and checking that the password
+ *   is still the one a step set, read pg_authid.rolpassword, which no other role may read.
  */
 import type { FingerprintKey } from '../../ledger/secrets.js';
 import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';

@@ -10,21 +10,10 @@ import { CustosError } from '../../core/errors.js';
 
 /** The role names Custos manages: lower case, unquoted-identifier safe, at most 63 bytes. */
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-/** Names of schemas, tables and databases a grant may name (mixed case allowed, quoted anyway). */
-const OBJECT_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 export function assertRoleName(name: string): string {
   if (!ROLE_NAME.test(name) || name.startsWith('pg_')) {
     throw new CustosError('CONNECTOR_REFUSED', 'a role name must match [a-z_][a-z0-9_]{0,62} (not pg_*)', {
-      details: { name: name.slice(0, 80) },
-    });
-  }
-  return name;
-}
-
-export function assertObjectName(name: string): string {
-  if (!OBJECT_NAME.test(name)) {
-    throw new CustosError('CONNECTOR_REFUSED', 'an object name must match [A-Za-z_][A-Za-z0-9_$]{0,62}', {
       details: { name: name.slice(0, 80) },
     });
   }
