@@ -164,11 +164,16 @@ export interface PgEngineFixture extends EngineFixture {
   seedRole(identityId: string): Promise<{ role: string; password: string }>;
 }
 
-export async function createPgEngine(kind: StoreKind, target: PgTarget): Promise<PgEngineFixture> {
+export async function createPgEngine(
+  kind: StoreKind,
+  target: PgTarget,
+  options: { readonly now?: () => Date } = {},
+): Promise<PgEngineFixture> {
   const statements: string[] = [];
   let postgres: PostgresConnector | undefined;
   const env: Readonly<Record<string, string>> = { CUSTOS_PG_PASSWORD: target.server.adminPassword };
   const base = await createEngine(kind, {
+    ...options,
     connectors: ({ authority, now }) => {
       postgres = new PostgresConnector({
         authority,
