@@ -8,6 +8,14 @@ import { Ledger } from './ledger/ledger.js';
 import { hasLogKey, keyPaths, loadLogSigner, signerStateFile } from './keys/index.js';
 import { createInventory, type Inventory } from './inventory/index.js';
 import { BundleRegistry } from './workflows/index.js';
+import { loadFingerprintKey, loadOrCreateRunKeys } from './keys/index.js';
+import { authorityJwks, createAuthorityIssuer, createAuthorityVerifier } from './authority/index.js';
+import type { Connector } from './connectors/contract.js';
+import { TokensConnector } from './connectors/tokens/index.js';
+import { PostgresConnector } from './connectors/postgres/index.js';
+import { CustosError } from './core/errors.js';
+import { RunEngine } from './runs/index.js';
+import path from 'node:path';
 
 export interface Custos {
   readonly config: Config;
@@ -15,6 +23,10 @@ export interface Custos {
   readonly ledger: Ledger;
   readonly inventory: Inventory;
   readonly bundles: BundleRegistry;
+  /** The run engine, with the built-in tokens issuer and the PostgreSQL connector (needs `init`). */
+  runs(): Promise<RunEngine>;
+  /** The built-in token issuer: downstream verification of presented tokens, and its JWKS. */
+  tokens(): Promise<TokensConnector>;
   readonly now: () => Date;
   close(): Promise<void>;
 }
@@ -30,16 +42,87 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
   const ledger = new Ledger({ store, now, ...signing });
   const inventory = createInventory({ ledger, now });
   const bundles = new BundleRegistry({ ledger, principals: (id) => inventory.getPrincipal(id) });
+  const closers: (() => Promise<void>)[] = [];
+  let parts: Promise<RunParts> | undefined;
+  const open = (): Promise<RunParts> =>
+    (parts ??= openRunEngine(config, { ledger, inventory, bundles, now }, closers));
+  const runs = async (): Promise<RunEngine> => (await open()).engine;
+  const tokens = async (): Promise<TokensConnector> => (await open()).tokens;
   return {
     config,
     store,
     ledger,
     inventory,
     bundles,
+    runs,
+    tokens,
     now,
     close: async () => {
+      for (const close of closers.reverse()) await close();
       await ledger.writer.idle();
       await store.close();
     },
   };
+}
+
+/**
+ * The run engine's parts: its keys from the keys directory (created on first use), the token
+ * issuer's state in a store of its own (a target system, with its own write connection), and
+ * connectors that verify the engine's delegated authority. Secret references in system
+ * connections resolve from the environment (`env:NAME`).
+ */
+interface RunParts {
+  readonly engine: RunEngine;
+  readonly tokens: TokensConnector;
+}
+
+async function openRunEngine(
+  config: Config,
+  core: Pick<Custos, 'ledger' | 'inventory' | 'bundles' | 'now'>,
+  closers: (() => Promise<void>)[],
+): Promise<RunParts> {
+  if (!hasLogKey(config.keysDir)) throw new CustosError('NOT_INITIALISED', 'run `custos init` first');
+  const { now } = core;
+  const keys = await loadOrCreateRunKeys(config.keysDir);
+  const fingerprintKey = loadFingerprintKey(config.keysDir);
+  const issuer = createAuthorityIssuer({
+    privateKey: keys.authority.privateJwk,
+    kid: keys.authority.kid,
+    issuer: 'custos',
+    now,
+  });
+  const verifier = createAuthorityVerifier({
+    publicKeys: authorityJwks([keys.authority]),
+    issuer: 'custos',
+    now,
+  });
+  const tokenStore = await openStore(
+    { dataDir: path.join(config.dataDir, 'tokens'), databaseUrl: config.databaseUrl },
+    now,
+  );
+  closers.push(() => tokenStore.close());
+  const postgres = new PostgresConnector({
+    authority: verifier,
+    fingerprintKey,
+    now,
+    resolveSecret: (ref) => {
+      const name = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(ref)?.[1];
+      const value = name === undefined ? undefined : process.env[name];
+      if (value === undefined) throw new CustosError('CONFIG_INVALID', `secret reference ${ref} is not set`);
+      return value;
+    },
+  });
+  closers.push(() => postgres.close());
+  const tokens = new TokensConnector({
+    conn: tokenStore.write,
+    authority: verifier,
+    fingerprintKey,
+    signingKey: keys.tokens,
+    now,
+  });
+  const connectors = new Map<string, Connector>([
+    ['tokens', tokens],
+    ['postgres', postgres],
+  ]);
+  return { engine: new RunEngine({ ...core, connectors, authority: issuer }), tokens };
 }

@@ -1,4 +1,4 @@
-export { generateAuthorityKey, authorityJwks, type AuthorityKey } from './keys.js';
+export { generateAuthorityKey, authorityKeyFromJwk, authorityJwks, type AuthorityKey } from './keys.js';
 export {
   createAuthorityIssuer,
   type AuthorityIssuer,

@@ -41,3 +41,15 @@ export function ed25519PrivateKey(key: crypto.KeyObject | JWK): crypto.KeyObject
   }
   return object;
 }
+
+/** The key from its private JWK (as generateAuthorityKey returns it and the keys directory keeps it). */
+export async function authorityKeyFromJwk(privateJwk: JWK): Promise<AuthorityKey> {
+  const object = ed25519PrivateKey(privateJwk);
+  const pub = crypto.createPublicKey(object).export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: pub.x! }, 'sha256');
+  return {
+    privateJwk: { ...(object.export({ format: 'jwk' }) as JWK), kid, alg: 'EdDSA' },
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: pub.x!, kid, alg: 'EdDSA', use: 'sig' },
+    kid,
+  };
+}

@@ -8,3 +8,4 @@ export {
   type KeyPaths,
 } from './log-keys.js';
 export { signerStateFile } from './signer-state-file.js';
+export { loadOrCreateRunKeys, runKeyPaths, type RunKeys } from './run-keys.js';

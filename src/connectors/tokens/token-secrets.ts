@@ -4,7 +4,15 @@
  * service can verify offline against the published JWKS (RFC 7517).
  */
 import crypto from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 
 export const API_KEY_PREFIX = 'cus_';
 /** The private claim naming the run that issued a token. */
@@ -61,4 +69,21 @@ export function runOf(payload: JWTPayload): string | null {
 
 export function looksLikeJwt(value: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
+}
+
+/** A new signing key with its private half as a JWK, to keep in a private file. */
+export async function generateTokenSigningJwk(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  return { ...(await exportJWK(privateKey)), alg: 'EdDSA' };
+}
+
+/** The signing key from its private JWK (as generateTokenSigningJwk writes it). */
+export async function tokenSigningKeyFromJwk(privateJwk: JWK): Promise<TokenSigningKey> {
+  if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || privateJwk.d === undefined)
+    throw new TypeError('a token signing key must be a private Ed25519 JWK');
+  const publicJwk: JWK = { kty: 'OKP', crv: 'Ed25519', x: privateJwk.x! };
+  const privateKey = (await importJWK({ ...privateJwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
+  const publicKey = (await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
+  const kid = crypto.createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+  return { kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' } };
 }
