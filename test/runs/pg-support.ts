@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import type pg from 'pg';
 import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
-import type { Connector } from '../../src/connectors/contract.js';
 import {
   PostgresConnector,
   classifyLogin,
@@ -25,6 +24,8 @@ import type { PlainRequest } from '../../src/workflows/index.js';
 import { startPgServer, type PgServer } from '../connectors/postgres/pg-server.js';
 import type { StoreKind } from '../support/stores.js';
 import { createEngine, type EngineFixture } from './support.js';
+
+export { forward } from './support.js';
 
 export const DATABASE = 'payments';
 
@@ -258,19 +259,5 @@ export async function createPgEngine(
       await postgres?.close();
       await target.dropManagedRoles();
     },
-  };
-}
-
-/** A connector that forwards every call to `c` (spread it and override what a test changes). */
-export function forward(c: Connector): Connector {
-  return {
-    describe: () => c.describe(),
-    plan: (s, a) => c.plan(s, a),
-    readPrior: (s, a) => c.readPrior(s, a),
-    apply: (s, a) => c.apply(s, a),
-    verify: (s, a, x) => c.verify(s, a, x),
-    rollback: (s, a, p) => c.rollback(s, a, p),
-    list: (s, a) => c.list(s, a),
-    endSessions: (s, a) => c.endSessions(s, a),
   };
 }

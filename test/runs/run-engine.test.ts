@@ -5,11 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
 import { CustosError } from '../../src/core/errors.js';
-import type { Connector } from '../../src/connectors/contract.js';
 import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import type { Run } from '../../src/runs/index.js';
 import { storeKinds } from '../support/stores.js';
-import { createEngine, type EngineFixture } from './support.js';
+import { createEngine, forward, type EngineFixture } from './support.js';
 
 const CI_TOKEN = {
   principal: 'service:ci-pipeline',
@@ -179,7 +178,7 @@ for (const kind of storeKinds()) {
       f = await createEngine(kind);
       let failures = 0;
       f.wrap((real) => ({
-        ...bind(real),
+        ...forward(real),
         apply: async (step, authority) => {
           // The effect happens, then the process "crashes" before recording it, once.
           const result = await real.apply(step, authority);
@@ -217,7 +216,7 @@ for (const kind of storeKinds()) {
       f = await createEngine(kind);
       let lie = true;
       f.wrap((real) => ({
-        ...bind(real),
+        ...forward(real),
         verify: async (step, authority, secret) => {
           const result = await real.verify(step, authority, secret);
           if (!lie) return result;
@@ -248,17 +247,4 @@ for (const kind of storeKinds()) {
       });
     });
   });
-}
-
-function bind(c: Connector): Connector {
-  return {
-    describe: () => c.describe(),
-    plan: (s, a) => c.plan(s, a),
-    readPrior: (s, a) => c.readPrior(s, a),
-    apply: (s, a) => c.apply(s, a),
-    verify: (s, a, x) => c.verify(s, a, x),
-    rollback: (s, a, p) => c.rollback(s, a, p),
-    list: (s, a) => c.list(s, a),
-    endSessions: (s, a) => c.endSessions(s, a),
-  };
 }

@@ -107,3 +107,17 @@ export async function createEngine(kind: StoreKind, options: EngineOptions = {})
     },
   };
 }
+
+/** A connector that forwards every call to `c` (spread it and override what a test changes). */
+export function forward(c: Connector): Connector {
+  return {
+    describe: () => c.describe(),
+    plan: (s, a) => c.plan(s, a),
+    readPrior: (s, a) => c.readPrior(s, a),
+    apply: (s, a) => c.apply(s, a),
+    verify: (s, a, x) => c.verify(s, a, x),
+    rollback: (s, a, p) => c.rollback(s, a, p),
+    list: (s, a) => c.list(s, a),
+    endSessions: (s, a) => c.endSessions(s, a),
+  };
+}
