@@ -64,6 +64,14 @@ export function planSteps(request: PlainRequest, systemId: string): PlannedStep[
     const value = context[key];
     if (value !== undefined) params[key] = value;
   }
+  // The credential a create or rotate issues lives as long as the request says (and policy allowed).
+  const minutes = context['durationMinutes'];
+  if (
+    (action === 'create' || action === 'rotate') &&
+    typeof minutes === 'number' &&
+    params['ttlSeconds'] === undefined
+  )
+    params['ttlSeconds'] = minutes * 60;
   if ('new' in request.resource) params['kind'] = request.resource.new.kind;
   return [{ stepId: 's1', action, systemId, identityId, params }];
 }

@@ -13,10 +13,11 @@ import { raiseAlert } from '../alerts/index.js';
 import type { BundleRegistry } from '../workflows/index.js';
 import { fireApprovalTimer } from './approval-timers.js';
 import { fireGrantTimer } from './grants.js';
+import { fireCredentialTimer } from './credential-timers.js';
 import { readGrant } from './grant-store.js';
 import type { Run } from './run-model.js';
 import { readRun } from './run-store.js';
-import { claimTimer, dueTimers, type Timer } from './timers.js';
+import { claimTimer, dueTimers, payloadText, type Timer } from './timers.js';
 
 export interface TickDeps {
   readonly ledger: Ledger;
@@ -48,6 +49,19 @@ async function fire(deps: TickDeps, timer: Timer, now: Date): Promise<string[] |
     if (timer.kind.startsWith('approval.')) {
       const run = await readRun(tx, timer.subject);
       await fireApprovalTimer(tx, timer, run, await workflowOfRun(deps.bundles, run), now);
+      return [];
+    }
+    if (timer.kind === 'credential.expiring') {
+      const run = await readRun(tx, payloadText(timer, 'run'));
+      const workflow = await workflowOfRun(deps.bundles, run).catch(() => undefined);
+      await fireCredentialTimer(
+        tx,
+        timer,
+        run,
+        workflow,
+        await deps.inventory.getIdentity(timer.subject),
+        now,
+      );
       return [];
     }
     const grant = await readGrant(tx, timer.subject);
@@ -87,7 +101,9 @@ async function notifyOf(deps: TickDeps, timer: Timer): Promise<string[]> {
   try {
     const runId = timer.kind.startsWith('approval.')
       ? timer.subject
-      : (await readGrant(deps.ledger.store.read, timer.subject)).runId;
+      : timer.kind === 'credential.expiring'
+        ? payloadText(timer, 'run')
+        : (await readGrant(deps.ledger.store.read, timer.subject)).runId;
     const run = await readRun(deps.ledger.store.read, runId);
     try {
       const w = await workflowOfRun(deps.bundles, run);
@@ -112,7 +128,14 @@ async function markFailed(deps: TickDeps, timer: Timer, e: unknown, now: Date): 
     await raiseAlert(
       tx,
       {
-        subject: { kind: timer.kind.startsWith('approval.') ? 'run' : 'grant', id: timer.subject },
+        subject: {
+          kind: timer.kind.startsWith('approval.')
+            ? 'run'
+            : timer.kind.startsWith('credential.')
+              ? 'identity'
+              : 'grant',
+          id: timer.subject,
+        },
         correlationId: timer.subject,
         kind: 'timer.failed',
         severity: 'critical',

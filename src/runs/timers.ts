@@ -15,6 +15,7 @@ export const TIMER_KINDS = [
   'grant.remind',
   'grant.expire',
   'review.due',
+  'credential.expiring',
 ] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
@@ -102,4 +103,10 @@ export async function cancelTimers(
 
 export function addSeconds(at: Date, seconds: number): string {
   return new Date(at.getTime() + seconds * 1000).toISOString();
+}
+
+/** A string field of a timer's payload ('' when absent). */
+export function payloadText(timer: Timer, key: string): string {
+  const value = timer.payload[key];
+  return typeof value === 'string' ? value : '';
 }

@@ -123,7 +123,7 @@ for (const kind of storeKinds()) {
       await verifyLive(f.ti.t.ledger);
     });
 
-    it('an approved run lets its timers lapse: no reminder, no expiry', async () => {
+    it('an approved run lets its timers lapse; the key it issued expires as asked and its rotation falls due', async () => {
       const clock = new Clock();
       f = await createEngine(kind, { now: clock.now });
       const filed = await f.engine.file({
@@ -136,11 +136,27 @@ for (const kind of storeKinds()) {
       const pat = generateApproverKey('person:pat');
       await f.engine.registerApproverKey(pat.principal, pat.publicKey);
       await f.engine.approve(run.id, sign(pat, run, clock.now()));
+      const issuedAt = clock.t;
       expect((await f.engine.advance(run.id)).run.state).toBe('completed');
       clock.advance(48 * HOUR);
       await f.engine.tick();
       expect((await f.engine.get(run.id)).state).toBe('completed');
-      expect((await listAlerts(f.ti.t.store.read, {})).filter((a) => a.correlationId === run.id)).toEqual([]);
+      const read = f.ti.t.store.read;
+      expect((await listAlerts(read, {})).filter((a) => a.correlationId === run.id)).toEqual([]);
+
+      // The key lives the 7 days asked for; a quarter of that before expiry, rotation is due.
+      const expiresAt = new Date(issuedAt + 7 * 24 * HOUR).toISOString();
+      const [due] = await pendingTimers(read, 'eve-metrics-key');
+      expect(due).toMatchObject({ kind: 'credential.expiring', payload: { run: run.id, expiresAt } });
+      expect(due!.dueAt).toBe(new Date(issuedAt + 5.25 * 24 * HOUR).toISOString());
+      clock.advance(3.25 * 24 * HOUR + 1000);
+      await f.restart().tick();
+      const [rotation] = (await listAlerts(read, {})).filter((a) => a.kind === 'credential.rotation_due');
+      expect(rotation).toMatchObject({
+        subject: { kind: 'identity', id: 'eve-metrics-key' },
+        correlationId: run.id,
+      });
+      expect(rotation!.notify).toEqual(['person:pat', 'person:carol', 'person:eve']);
     });
 
     it('an exception waives one control until a date, reminds before expiry, then a remediation run closes it', async () => {
