@@ -1,6 +1,10 @@
+/** Shared pieces of the benchmarks (main scripts and their worker processes). */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
-/** Shared pieces of the ledger benchmark (main script and PostgreSQL worker processes). */
+import path from 'node:path';
 import type { RecordDraft } from '../src/ledger/record.js';
+import type { PgHandle } from '../test/harness/postgres.js';
 
 /** A record of moderate size, like an identity change (same shape as the test suite's drafts). */
 export function benchDraft(i: number, writer = 0): RecordDraft {
@@ -74,10 +78,96 @@ export function option(name: string, fallback: number): number {
   return n;
 }
 
+/** `--name 1,4` from the command line: positive integers, or `fallback`. */
+export function listOption(name: string, fallback: readonly number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return [...fallback];
+  const values = (process.argv[i + 1] ?? '').split(',').map(Number);
+  if (values.length === 0 || values.some((n) => !Number.isSafeInteger(n) || n <= 0)) {
+    throw new Error(`--${name} needs positive integers separated by commas`);
+  }
+  return values;
+}
+
+/** `--name a,b` from the command line: words among `allowed`, or all of `allowed`. */
+export function wordsOption<T extends string>(name: string, allowed: readonly T[]): T[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return [...allowed];
+  const words = (process.argv[i + 1] ?? '').split(',');
+  const bad = words.filter((w) => !(allowed as readonly string[]).includes(w));
+  if (bad.length > 0) throw new Error(`--${name} takes ${allowed.join(', ')}; not ${bad.join(', ')}`);
+  return words as T[];
+}
+
 /** The 1/5/15-minute load averages, printed beside every figure on this shared machine. */
 export function loadText(): string {
   return os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
+}
+
+export function sh(cmd: string, args: readonly string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '(unavailable)';
+  }
+}
+
+/** Median fsync latency of a 4 KiB append on the temp dir's disk: what one group commit costs at least. */
+export function fsyncLatencyMs(dir: string): number {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      fs.writeSync(fd, block);
+      const t0 = performance.now();
+      fs.fdatasyncSync(fd);
+      samples.push(performance.now() - t0);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file);
+  }
+  samples.sort((a, b) => a - b);
+  return percentile(samples, 50);
+}
+
+const CLK_TCK = Number(sh('getconf', ['CLK_TCK'])) || 100;
+
+/** CPU milliseconds (user + system) used so far by a process and its children, live or exited (Linux /proc). */
+export function processTreeCpuMs(rootPid: number): number {
+  let ticks = 0;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return NaN;
+  }
+  for (const pid of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(fields[1]);
+      // utime + stime; the root also carries cutime + cstime of its children that have exited.
+      if (Number(pid) === rootPid)
+        ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      else if (ppid === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
+
+/** The PostgreSQL server's postmaster pid, from its data directory. */
+export function postmasterPid(handle: PgHandle): number {
+  try {
+    return Number(fs.readFileSync(path.join(handle.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return NaN;
+  }
 }

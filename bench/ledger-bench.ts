@@ -18,7 +18,7 @@
  *   --pg-callers N (in-flight appends per writer, default 1000), --pg-seconds S (default 60),
  *   --pg-target N (total PostgreSQL appends, default 1000000), --samples N (proofs, default 2000).
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,10 @@ import {
   type WorkerMessage,
   loadText,
   option,
+  fsyncLatencyMs,
+  postmasterPid,
+  processTreeCpuMs,
+  sh,
 } from './common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -106,71 +110,6 @@ function randomInt(below: number): number {
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-function sh(cmd: string, args: readonly string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '(unavailable)';
-  }
-}
-
-/** Median fsync latency of a 4 KiB append on the temp dir's disk: what one group commit costs at least. */
-function fsyncLatencyMs(dir: string): number {
-  const file = path.join(dir, 'fsync-probe');
-  const fd = fs.openSync(file, 'w');
-  const block = Buffer.alloc(4096, 1);
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < 100; i++) {
-      fs.writeSync(fd, block);
-      const t0 = performance.now();
-      fs.fdatasyncSync(fd);
-      samples.push(performance.now() - t0);
-    }
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(file);
-  }
-  samples.sort((a, b) => a - b);
-  return percentile(samples, 50);
-}
-
-const CLK_TCK = Number(sh('getconf', ['CLK_TCK'])) || 100;
-
-/** CPU milliseconds (user + system) used so far by a process and its children, live or exited (Linux /proc). */
-function processTreeCpuMs(rootPid: number): number {
-  let ticks = 0;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return NaN;
-  }
-  for (const pid of entries) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(fields[1]);
-      // utime + stime; the root also carries cutime + cstime of its children that have exited.
-      if (Number(pid) === rootPid)
-        ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      else if (ppid === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return (ticks * 1000) / CLK_TCK;
-}
-
-/** The PostgreSQL server's postmaster pid, from its data directory. */
-function postmasterPid(handle: PgHandle): number {
-  try {
-    return Number(fs.readFileSync(path.join(handle.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return NaN;
-  }
 }
 
 interface Latency {

@@ -7,7 +7,7 @@ import { CustosError } from '../../core/errors.js';
 import { fingerprint, type FingerprintKey } from '../../ledger/secrets.js';
 import type { IssuedSecret, Step } from '../contract.js';
 import { invalidReason } from './token-status.js';
-import type { CredentialKind, CredentialRow, IdentityState, TokenStore } from './token-store.js';
+import type { CredentialKind, CredentialRow, IdentityRow, IdentityState, TokenStore } from './token-store.js';
 import { newApiKey, newCredentialId, signToken, type TokenSigningKey } from './token-secrets.js';
 
 export interface EffectDeps {
@@ -26,19 +26,30 @@ export interface Effect {
 /** Short-lived tokens live 15 minutes unless the step says otherwise. */
 const DEFAULT_TOKEN_TTL = 900;
 
-export async function applyEffect(deps: EffectDeps, step: Step, now: Date): Promise<Effect> {
+/** `identity` is the step's identity as read in this transaction (undefined: absent). */
+export async function applyEffect(
+  deps: EffectDeps,
+  step: Step,
+  now: Date,
+  identity: IdentityRow | undefined,
+): Promise<Effect> {
   const { store } = deps;
   const sys = step.system.id;
   const id = step.identity.id;
-  const identity = await store.identity(sys, id);
   const at = now.toISOString();
-  const setState = (state: IdentityState) =>
-    store.putIdentity({ system_id: sys, identity_id: id, external_id: step.identity.externalId, state }, at);
+  const row = (state: IdentityState): IdentityRow => ({
+    system_id: sys,
+    identity_id: id,
+    external_id: step.identity.externalId,
+    state,
+  });
+  const setState = (state: IdentityState) => store.putIdentity(row(state), at);
 
   if (step.action === 'create') {
     if (identity !== undefined) throw mismatch(step, `identity ${id} already exists (${identity.state})`);
-    await setState('active');
-    return issue(deps, step, now);
+    // Two independent writes of one transaction, issued together.
+    const [, issued] = await Promise.all([store.insertIdentity(row('active'), at), issue(deps, step, now)]);
+    return issued;
   }
   if (identity === undefined) throw mismatch(step, `identity ${id} does not exist`);
   if (identity.state === 'retired') throw mismatch(step, `identity ${id} is retired`);

@@ -24,8 +24,11 @@ const priorSchema = z.object({
 });
 
 export async function readPriorState(store: TokenStore, step: Step): Promise<PriorState> {
-  const identity = await store.identity(step.system.id, step.identity.id);
-  const credentials = await store.credentials(step.system.id, step.identity.id);
+  // Independent reads of one transaction, issued together (one round trip on a pipelining connection).
+  const [identity, credentials] = await Promise.all([
+    store.identity(step.system.id, step.identity.id),
+    store.credentials(step.system.id, step.identity.id),
+  ]);
   return {
     exists: identity !== undefined,
     state: identity?.state ?? null,

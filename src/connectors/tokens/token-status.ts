@@ -60,11 +60,11 @@ export async function verifyPresented(deps: PresentedDeps, presented: string): P
       payload = e.payload;
     }
   }
-  const row = await deps.store.transaction(() =>
+  const found = await deps.store.statement(() =>
     deps.store.credentialByFingerprint(fingerprint(deps.fingerprintKey, presented)),
   );
-  if (row === undefined) return invalid('unknown');
-  const identity = await deps.store.transaction(() => deps.store.identity(row.system_id, row.identity_id));
+  if (found === undefined) return invalid('unknown');
+  const { credential: row, identity } = found;
   const reason = invalidReason(row, identity, now);
   return {
     valid: reason === undefined,

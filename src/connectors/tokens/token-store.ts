@@ -85,6 +85,19 @@ export class TokenStore {
     return next;
   }
 
+  /** Runs `fn`, one statement (atomic by itself), alone like a transaction but without BEGIN/COMMIT. */
+  statement<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw isCustosError(e) ? e : unavailable(e);
+      }
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
   async identity(system: string, identity: string): Promise<IdentityRow | undefined> {
     const rows = await this.conn.query<IdentityRow & Record<string, unknown>>(
       'SELECT system_id, identity_id, external_id, state FROM token_identities WHERE system_id = ? AND identity_id = ?',
@@ -112,6 +125,14 @@ export class TokenStore {
     );
   }
 
+  /** Inserts an identity the caller has just read as absent (a concurrent creator fails the insert). */
+  async insertIdentity(row: IdentityRow, now: string): Promise<void> {
+    await this.conn.run(
+      'INSERT INTO token_identities (system_id, identity_id, external_id, state, updated_at) VALUES (?, ?, ?, ?, ?)',
+      [row.system_id, row.identity_id, row.external_id, row.state, now],
+    );
+  }
+
   async deleteIdentity(system: string, identity: string): Promise<void> {
     await this.conn.run('DELETE FROM token_identities WHERE system_id = ? AND identity_id = ?', [
       system,
@@ -126,12 +147,37 @@ export class TokenStore {
     );
   }
 
-  async credentialByFingerprint(fingerprint: string): Promise<CredentialRow | undefined> {
-    const rows = await this.conn.query<CredentialRow & Record<string, unknown>>(
-      `SELECT ${CREDENTIAL_COLUMNS.join(', ')} FROM token_credentials WHERE fingerprint = ?`,
+  /** The credential with this fingerprint and its identity (if the identity still exists), read together. */
+  async credentialByFingerprint(
+    fingerprint: string,
+  ): Promise<{ credential: CredentialRow; identity: IdentityRow | undefined } | undefined> {
+    const rows = await this.conn.query<
+      CredentialRow & { i_external_id: string | null; i_state: IdentityState | null } & Record<
+          string,
+          unknown
+        >
+    >(
+      `SELECT ${CREDENTIAL_COLUMNS.map((c) => `c.${c}`).join(', ')}, i.external_id AS i_external_id, i.state AS i_state
+       FROM token_credentials c
+       LEFT JOIN token_identities i ON i.system_id = c.system_id AND i.identity_id = c.identity_id
+       WHERE c.fingerprint = ?`,
       [fingerprint],
     );
-    return rows[0];
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const { i_external_id: externalId, i_state: state, ...credential } = row;
+    return {
+      credential,
+      identity:
+        state === null || externalId === null
+          ? undefined
+          : {
+              system_id: credential.system_id,
+              identity_id: credential.identity_id,
+              external_id: externalId,
+              state,
+            },
+    };
   }
 
   async insertCredential(row: CredentialRow): Promise<void> {

@@ -95,14 +95,23 @@ export class TokensConnector implements Connector {
     if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
     const now = this.deps.now();
     return this.store.transaction(async () => {
-      const done = await this.store.operation(step.runId, step.stepId);
+      // Independent reads, issued together (one round trip on a pipelining connection).
+      const [done, identity] = await Promise.all([
+        this.store.operation(step.runId, step.stepId),
+        this.store.identity(step.system.id, step.identity.id),
+      ]);
       if (done !== undefined) {
         if (done.action !== step.action || done.identity_id !== step.identity.id) {
           throw new CustosError('CONNECTOR_REFUSED', `step ${step.stepId} was applied as a different effect`);
         }
         return { outcome: 'already_applied', outputs: JSON.parse(done.outputs) as Record<string, JsonValue> };
       }
-      const effect = await applyEffect({ ...this.deps, store: this.store, issuer: this.issuer }, step, now);
+      const effect = await applyEffect(
+        { ...this.deps, store: this.store, issuer: this.issuer },
+        step,
+        now,
+        identity,
+      );
       await this.store.insertOperation(
         {
           run_id: step.runId,
