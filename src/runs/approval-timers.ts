@@ -13,7 +13,7 @@ import type { Workflow } from '../policy/workflow-schema.js';
 import { raiseAlert } from '../alerts/index.js';
 import type { Run } from './run-model.js';
 import { transition } from './run-store.js';
-import { SYSTEM } from './system-actor.js';
+import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { addSeconds, scheduleTimer, type Timer } from './timers.js';
 import { runVotes } from './run-votes.js';
 

@@ -9,27 +9,26 @@ import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Identity } from '../inventory/index.js';
 import type { Workflow } from '../policy/workflow-schema.js';
 import { raiseAlert } from '../alerts/index.js';
+import { notifyList } from './notify.js';
 import type { Run } from './run-model.js';
-import { loadSteps } from './run-steps.js';
-import type { Inventory } from '../inventory/index.js';
+import type { StepResult } from './run-steps.js';
 import { addSeconds, cancelTimers, payloadText, scheduleTimer, type Timer } from './timers.js';
 
 const DAY = 86400;
 
 /** Schedules rotation-due timers for the credentials a completed run issued. */
-export async function scheduleCredentialTimers(
-  tx: LedgerTx,
-  inventory: Inventory,
-  run: Run,
-  now: Date,
-): Promise<void> {
-  for (const stored of await loadSteps(tx, inventory, run.id)) {
-    const outputs = stored.result?.outputs ?? {};
+export async function scheduleCredentialTimers(tx: LedgerTx, run: Run, now: Date): Promise<void> {
+  const rows = await tx.query<{ step_id: string; system_id: string; identity_id: string; outputs: string }>(
+    'SELECT step_id, system_id, identity_id, outputs FROM run_steps WHERE run_id = ? AND outputs IS NOT NULL',
+    [run.id],
+  );
+  for (const row of rows) {
+    const { outputs } = JSON.parse(row.outputs) as StepResult;
     const expires = outputs['expiresAt'] ?? outputs['validUntil'];
     if (typeof expires !== 'string' || typeof outputs['fingerprint'] !== 'string') continue;
     const lifetime = (Date.parse(expires) - now.getTime()) / 1000;
     if (!(lifetime >= DAY)) continue;
-    const identity = stored.step.identity.id;
+    const identity = row.identity_id;
     await cancelTimers(tx, identity, ['credential.expiring'], now);
     const lead = Math.min(7 * DAY, Math.floor(lifetime / 4));
     await scheduleTimer(
@@ -40,8 +39,8 @@ export async function scheduleCredentialTimers(
         dueAt: addSeconds(new Date(expires), -lead),
         payload: {
           run: run.id,
-          step: stored.step.stepId,
-          system: stored.step.system.id,
+          step: row.step_id,
+          system: row.system_id,
           fingerprint: outputs['fingerprint'],
           expiresAt: expires,
         },
@@ -59,11 +58,12 @@ export async function fireCredentialTimer(
   identity: Identity | undefined,
   now: Date,
 ): Promise<void> {
-  const owners = [
+  const notify = notifyList([
     ...Object.values(identity?.owners ?? {}),
-    ...(workflow === undefined ? [] : [workflow.owners.platform, workflow.owners.control]),
-    ...(run.requester.startsWith('person:') ? [run.requester] : []),
-  ].filter((o): o is string => typeof o === 'string');
+    workflow?.owners.platform,
+    workflow?.owners.control,
+    run.requester,
+  ]);
   await raiseAlert(
     tx,
     {
@@ -71,7 +71,7 @@ export async function fireCredentialTimer(
       correlationId: run.id,
       kind: 'credential.rotation_due',
       severity: 'warning',
-      notify: owners.length === 0 ? ['group:custos-operators'] : owners,
+      notify,
       summary: `the credential of ${timer.subject} issued by ${run.id} expires at ${payloadText(timer, 'expiresAt')}: rotate it`,
       details: { ...timer.payload },
     },

@@ -168,7 +168,7 @@ export class RunEngine {
   /** In the transaction that records `verified`: opens or closes an exception or break-glass grant. */
   protected async onVerified(tx: LedgerTx, run: Run): Promise<void> {
     const action = run.request.action;
-    await scheduleCredentialTimers(tx, this.deps.inventory, run, this.deps.now());
+    await scheduleCredentialTimers(tx, run, this.deps.now());
     if (run.origin === null && action !== 'exception' && action !== 'break_glass') return;
     const identityId = 'identity' in run.request.resource ? run.request.resource.identity : '';
     await onRunVerified(tx, run, await this.grantContext(run, identityId));

@@ -4,6 +4,7 @@
  * failure becomes the reason a run is paused.
  */
 import { raiseAlert } from '../alerts/index.js';
+import { notifyList } from './notify.js';
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError, isCustosError } from '../core/errors.js';
 import type { AuthorityIssuer, MintedAuthority } from '../authority/index.js';
@@ -166,11 +167,7 @@ export async function alertPaused(
     'identity' in identity
       ? Object.values((await deps.inventory.getIdentity(identity.identity))?.owners ?? {})
       : [];
-  const notify = [
-    ...(run.requester.startsWith('person:') ? [run.requester] : []),
-    ...owners.filter((o): o is string => typeof o === 'string'),
-    ...((await deps.workflowOwners?.(run)) ?? []),
-  ];
+  const notify = notifyList([run.requester, ...owners, ...((await deps.workflowOwners?.(run)) ?? [])]);
   await raiseAlert(
     tx,
     {
@@ -178,7 +175,7 @@ export async function alertPaused(
       correlationId: run.id,
       kind: 'run.paused',
       severity: 'critical',
-      notify: notify.length === 0 ? ['group:custos-operators'] : notify,
+      notify,
       summary: `run ${run.id} paused: ${reason ?? 'unknown reason'}`.slice(0, 300),
       details: { state: 'paused', reason, workflow: run.workflow, attempts: run.attempts },
     },

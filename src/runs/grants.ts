@@ -14,10 +14,11 @@ import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Actor } from '../ledger/record.js';
 import type { Workflow } from '../policy/workflow-schema.js';
 import { raiseAlert } from '../alerts/index.js';
+import { notifyList } from './notify.js';
 import { requestedMinutes } from './grant-limits.js';
 import { insertGrant, listGrants, moveGrant, readGrant, type Grant } from './grant-store.js';
 import type { Run } from './run-model.js';
-import { SYSTEM } from './system-actor.js';
+import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { fileSystemRun } from './system-runs.js';
 import { addSeconds, cancelTimers, scheduleTimer, type Timer } from './timers.js';
 
@@ -30,8 +31,7 @@ export interface GrantContext {
 }
 
 function ownersOf(ctx: GrantContext): string[] {
-  const people = [...Object.values(ctx.workflow.owners), ...Object.values(ctx.identity?.owners ?? {})];
-  return [...new Set(people.filter((p): p is string => typeof p === 'string'))];
+  return notifyList([...Object.values(ctx.workflow.owners), ...Object.values(ctx.identity?.owners ?? {})]);
 }
 
 function text(run: Run, key: string): string {
@@ -100,7 +100,7 @@ export async function onRunVerified(tx: LedgerTx, run: Run, ctx: GrantContext): 
       correlationId: run.id,
       kind: breakGlass ? 'break_glass.granted' : 'exception.granted',
       severity: breakGlass ? 'critical' : 'warning',
-      notify: breakGlass ? ownersOf(ctx) : [run.requester, ctx.workflow.owners.control],
+      notify: breakGlass ? ownersOf(ctx) : notifyList([run.requester, ctx.workflow.owners.control]),
       summary: breakGlass
         ? `break-glass on ${identityId} granted to ${run.requester} until ${expiresAt}; review by ${reviewer ?? 'owner'}`
         : `exception on ${identityId} waives ${text(run, 'control')} until ${expiresAt}`,
@@ -161,10 +161,7 @@ export async function fireGrantTimer(
         correlationId: grant.runId,
         kind: 'break_glass.review_overdue',
         severity: 'critical',
-        notify: [
-          ctx.workflow.owners[ctx.workflow.breakGlass?.reviewBy ?? 'business'],
-          ...(to === undefined ? [] : [to]),
-        ],
+        notify: notifyList([ctx.workflow.owners[ctx.workflow.breakGlass?.reviewBy ?? 'business'], to]),
         summary: `the review of break-glass ${grant.id} is overdue${to === undefined ? '' : `: escalated to ${to}`}`,
         details: { grant: grant.id, level: level + 1 },
       },
@@ -193,7 +190,7 @@ export async function fireGrantTimer(
         correlationId: grant.runId,
         kind: 'exception.expiring',
         severity: 'warning',
-        notify: [opener.requester, ctx.workflow.owners.control],
+        notify: notifyList([opener.requester, ctx.workflow.owners.control]),
         summary: `exception ${grant.id} on ${grant.identityId} expires at ${grant.expiresAt}: re-approve it or it ends${ctx.workflow.exceptions?.remediation === undefined ? '' : ` and a ${ctx.workflow.exceptions.remediation} runs`}`,
         details: { grant: grant.id, expiresAt: grant.expiresAt },
       },
@@ -245,7 +242,7 @@ export async function fireGrantTimer(
         correlationId: grant.runId,
         kind: 'exception.expired',
         severity: 'warning',
-        notify: [opener.requester, ctx.workflow.owners.control],
+        notify: notifyList([opener.requester, ctx.workflow.owners.control]),
         summary: `exception ${grant.id} on ${grant.identityId} expired; the control is in force again`,
         details: { grant: grant.id, followUpRun: followUp ?? null },
       },

@@ -16,7 +16,7 @@ import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, PlainRequest } from '../workflows/index.js';
 import { requestFromInventory } from '../workflows/index.js';
 import { gateFailure } from './gate.js';
-import { SYSTEM } from './system-actor.js';
+import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
 import { grantLimitFailure } from './grant-limits.js';
 import { planSteps, type Run } from './run-model.js';
@@ -44,8 +44,6 @@ export async function actorOf(inventory: Inventory, id: string): Promise<Actor> 
   }
   return { kind: principal.kind === 'person' ? 'human' : 'non_human', id };
 }
-
-export { SYSTEM };
 
 /** Files a request as a run (idempotent per requester and idempotency key). */
 export async function fileRun(deps: RunEngineCoreDeps, input: FileRequest): Promise<Run> {

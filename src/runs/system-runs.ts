@@ -11,9 +11,9 @@ import type { LedgerTx } from '../ledger/ledger-writer.js';
 import { requestDigest } from '../approvals/index.js';
 import type { Decision } from '../policy/index.js';
 import type { PlainRequest } from '../workflows/index.js';
-import { planSteps, type Run, type RunOrigin } from './run-model.js';
-import { transition, toRun, RUN_COLUMNS } from './run-store.js';
-import { SYSTEM } from './system-actor.js';
+import { planSteps, type RunOrigin } from './run-model.js';
+import { readRun, transition } from './run-store.js';
+import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 
 export interface SystemRunInput {
   readonly request: PlainRequest;
@@ -85,11 +85,7 @@ export async function fileSystemRun(tx: LedgerTx, input: SystemRunInput, now: Da
       [id, step.stepId, step.action, step.systemId, step.identityId, JSON.stringify(step.params)],
     );
   }
-  const rows = await tx.query<Parameters<typeof toRun>[0] & Record<string, unknown>>(
-    `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
-    [id],
-  );
-  const run: Run = toRun(rows[0]!);
+  const run = await readRun(tx, id);
   await transition(
     tx,
     run,

@@ -14,6 +14,7 @@ import type { BundleRegistry } from '../workflows/index.js';
 import { fireApprovalTimer } from './approval-timers.js';
 import { fireGrantTimer } from './grants.js';
 import { fireCredentialTimer } from './credential-timers.js';
+import { notifyList } from './notify.js';
 import { readGrant } from './grant-store.js';
 import type { Run } from './run-model.js';
 import { readRun } from './run-store.js';
@@ -97,7 +98,7 @@ export async function tick(deps: TickDeps): Promise<TickResult> {
 }
 
 /** Who hears of a failed timer: the workflow's owners where known, else the requester. */
-async function notifyOf(deps: TickDeps, timer: Timer): Promise<string[]> {
+async function notifyOf(deps: TickDeps, timer: Timer): Promise<(string | undefined)[]> {
   try {
     const runId = timer.kind.startsWith('approval.')
       ? timer.subject
@@ -107,7 +108,7 @@ async function notifyOf(deps: TickDeps, timer: Timer): Promise<string[]> {
     const run = await readRun(deps.ledger.store.read, runId);
     try {
       const w = await workflowOfRun(deps.bundles, run);
-      return [...new Set([w.owners.platform, w.owners.control, ...w.escalation])];
+      return [w.owners.platform, w.owners.control, ...w.escalation];
     } catch {
       return [run.requester];
     }
@@ -139,7 +140,7 @@ async function markFailed(deps: TickDeps, timer: Timer, e: unknown, now: Date): 
         correlationId: timer.subject,
         kind: 'timer.failed',
         severity: 'critical',
-        notify: notify.length === 0 ? ['group:custos-admins'] : notify,
+        notify: notifyList(notify),
         summary: `timer ${timer.kind} of ${timer.subject} failed: ${reason}`,
         details: { timer: timer.id, kind: timer.kind, dueAt: timer.dueAt, reason },
       },
