@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type pg from 'pg';
-import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
+import { generateApproverKey } from '../../src/approvals/index.js';
 import {
   PostgresConnector,
   classifyLogin,
@@ -23,7 +23,7 @@ import type { Run } from '../../src/runs/index.js';
 import type { PlainRequest } from '../../src/workflows/index.js';
 import { startPgServer, type PgServer } from '../connectors/postgres/pg-server.js';
 import type { StoreKind } from '../support/stores.js';
-import { createEngine, type EngineFixture } from './support.js';
+import { createEngine, sign, type EngineFixture } from './support.js';
 
 export { forward } from './support.js';
 
@@ -233,16 +233,7 @@ export async function createPgEngine(
     approveAs: async (principal, run) => {
       const key = generateApproverKey(principal);
       await base.engine.registerApproverKey(principal, key.publicKey);
-      const signed = signApproval({
-        privateKeyPem: key.privateKeyPem,
-        keyId: key.keyId,
-        principal,
-        runId: run.id,
-        digest: run.digest!,
-        decision: 'approve',
-        rationale: 'reviewed',
-        signedAt: new Date(),
-      });
+      const signed = sign(key, run, 'approve', 'reviewed');
       return base.engine.approve(run.id, signed);
     },
     seedRole: async (identityId) => {

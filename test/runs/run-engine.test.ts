@@ -3,12 +3,11 @@
  * ledger record; approvals are signed and separation of duties is enforced; failures pause.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
+import { generateApproverKey } from '../../src/approvals/index.js';
 import { CustosError } from '../../src/core/errors.js';
 import { verifyLive } from '../../src/ledger/ledger-verify.js';
-import type { Run } from '../../src/runs/index.js';
 import { storeKinds } from '../support/stores.js';
-import { createEngine, forward, type EngineFixture } from './support.js';
+import { createEngine, forward, recordsOf, sign, type EngineFixture } from './support.js';
 
 const CI_TOKEN = {
   principal: 'service:ci-pipeline',
@@ -23,33 +22,6 @@ const ENGINEER_KEY = {
   resource: { new: { name: 'eve-metrics-key', kind: 'api_key', system: 'tokens' } },
   context: { durationMinutes: 10080, justification: 'metrics exporter' },
 } as const;
-
-async function runRecords(f: EngineFixture, runId: string): Promise<Record<string, unknown>[]> {
-  const rows = await f.ti.t.store.read.query<{ data: Uint8Array }>(
-    'SELECT data FROM ledger_records ORDER BY idx',
-  );
-  return rows
-    .map((r) => JSON.parse(Buffer.from(r.data).toString('utf8')) as Record<string, unknown>)
-    .filter((r) => r['correlationId'] === runId);
-}
-
-function sign(
-  key: ReturnType<typeof generateApproverKey>,
-  run: Run,
-  decision: 'approve' | 'deny',
-  rationale = 'ok',
-) {
-  return signApproval({
-    privateKeyPem: key.privateKeyPem,
-    keyId: key.keyId,
-    principal: key.principal,
-    runId: run.id,
-    digest: run.digest!,
-    decision,
-    rationale,
-    signedAt: new Date(),
-  });
-}
 
 for (const kind of storeKinds()) {
   describe(`run engine on ${kind.name}`, () => {
@@ -73,7 +45,7 @@ for (const kind of storeKinds()) {
       const presented = await f.tokens.verifyPresented(secrets[0]!.value);
       expect(presented).toMatchObject({ valid: true, runId: run.id, identity: 'payments-deploy' });
 
-      const records = await runRecords(f, run.id);
+      const records = await recordsOf(f, run.id);
       expect(records.map((r) => r['type'])).toEqual([
         'run.requested',
         'run.decided_auto',
@@ -149,7 +121,7 @@ for (const kind of storeKinds()) {
       await expect(f.engine.approve(run.id, sign(pat, run, 'deny', 'too late'))).rejects.toMatchObject({
         code: 'RUN_NOT_APPROVABLE',
       });
-      const counted = (await runRecords(f, run.id)).find((r) => r['type'] === 'run.approval_counted')!;
+      const counted = (await recordsOf(f, run.id)).find((r) => r['type'] === 'run.approval_counted')!;
       expect(counted).toMatchObject({
         actor: { kind: 'human', id: 'person:pat' },
         payload: { approval: { principal: 'person:pat' } },
@@ -196,7 +168,7 @@ for (const kind of storeKinds()) {
       const first = await f.engine.advance(filed.id);
       expect(first.run.state).toBe('paused');
       expect(first.run.reason).toContain('lost the target');
-      const types = (await runRecords(f, filed.id)).map((r) => r['type']);
+      const types = (await recordsOf(f, filed.id)).map((r) => r['type']);
       expect(types).toContain('alert.raised');
       expect(types).toContain('run.failed');
       await expect(f.engine.resume(filed.id, 'person:mallory')).rejects.toMatchObject({
@@ -207,7 +179,7 @@ for (const kind of storeKinds()) {
       expect(resumed.run.state).toBe('paused');
       expect(resumed.run.reason).toMatch(/never delivered/);
       expect(resumed.secrets).toEqual([]);
-      const applied = (await runRecords(f, filed.id)).filter((r) => r['type'] === 'run.step_applied');
+      const applied = (await recordsOf(f, filed.id)).filter((r) => r['type'] === 'run.step_applied');
       expect(applied).toHaveLength(1);
       expect(applied[0]).toMatchObject({ payload: { outcome: 'already_applied', recovered: true } });
     });
@@ -240,7 +212,7 @@ for (const kind of storeKinds()) {
       const rolled = await f.engine.rollback(run.id, 'person:pat');
       expect(rolled.state).toBe('rolled_back');
       expect((await f.tokens.verifyPresented(secrets[0]!.value)).valid).toBe(false);
-      const types = (await runRecords(f, run.id)).map((r) => r['type']);
+      const types = (await recordsOf(f, run.id)).map((r) => r['type']);
       expect(types.slice(-2)).toEqual(['run.rollback', 'run.rolled_back']);
       await expect(f.engine.abort(run.id, 'person:pat', 'done')).rejects.toMatchObject({
         code: 'RUN_TRANSITION_INVALID',

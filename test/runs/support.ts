@@ -14,7 +14,8 @@ import { TokensConnector, generateTokenSigningKey } from '../../src/connectors/t
 import { importInventory } from '../../src/inventory/index.js';
 import { fingerprintKeyFrom } from '../../src/ledger/secrets.js';
 import { loadBundle } from '../../src/policy/index.js';
-import { RunEngine } from '../../src/runs/index.js';
+import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
+import { RunEngine, type Run } from '../../src/runs/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { BundleRegistry } from '../../src/workflows/index.js';
 import { createTestInventory, type TestInventory } from '../inventory/support.js';
@@ -120,4 +121,34 @@ export function forward(c: Connector): Connector {
     list: (s, a) => c.list(s, a),
     endSessions: (s, a) => c.endSessions(s, a),
   };
+}
+
+/** A person's approval or denial of a run, signed with their key. */
+export function sign(
+  key: ReturnType<typeof generateApproverKey>,
+  run: Run,
+  decision: 'approve' | 'deny' = 'approve',
+  rationale = 'ok',
+  at: Date = new Date(),
+) {
+  return signApproval({
+    privateKeyPem: key.privateKeyPem,
+    keyId: key.keyId,
+    principal: key.principal,
+    runId: run.id,
+    digest: run.digest!,
+    decision,
+    rationale,
+    signedAt: at,
+  });
+}
+
+/** The ledger records of one correlation id (a run), in order. */
+export async function recordsOf(f: EngineFixture, correlationId: string): Promise<Record<string, unknown>[]> {
+  const rows = await f.ti.t.store.read.query<{ data: Uint8Array }>(
+    'SELECT data FROM ledger_records ORDER BY idx',
+  );
+  return rows
+    .map((r) => JSON.parse(Buffer.from(r.data).toString('utf8')) as Record<string, unknown>)
+    .filter((r) => r['correlationId'] === correlationId);
 }

@@ -4,13 +4,13 @@
  * linked to the grant). Timers are rows: an engine started afresh on the same store fires them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateApproverKey, signApproval } from '../../src/approvals/index.js';
+import { generateApproverKey } from '../../src/approvals/index.js';
 import { listAlerts } from '../../src/alerts/index.js';
 import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import type { Run } from '../../src/runs/index.js';
 import { pendingTimers } from '../../src/runs/timers.js';
 import { storeKinds } from '../support/stores.js';
-import { createEngine, type EngineFixture } from './support.js';
+import { createEngine, recordsOf, sign, type EngineFixture } from './support.js';
 
 const HOUR = 3600_000;
 
@@ -20,28 +20,6 @@ class Clock {
   advance(ms: number): void {
     this.t += ms;
   }
-}
-
-function sign(key: ReturnType<typeof generateApproverKey>, run: Run, at: Date, rationale = 'fine') {
-  return signApproval({
-    privateKeyPem: key.privateKeyPem,
-    keyId: key.keyId,
-    principal: key.principal,
-    runId: run.id,
-    digest: run.digest!,
-    decision: 'approve',
-    rationale,
-    signedAt: at,
-  });
-}
-
-async function recordsOf(f: EngineFixture, correlationId: string): Promise<Record<string, unknown>[]> {
-  const rows = await f.ti.t.store.read.query<{ data: Uint8Array }>(
-    'SELECT data FROM ledger_records ORDER BY idx',
-  );
-  return rows
-    .map((r) => JSON.parse(Buffer.from(r.data).toString('utf8')) as Record<string, unknown>)
-    .filter((r) => r['correlationId'] === correlationId);
 }
 
 const ENGINEER_KEY = {
@@ -113,7 +91,9 @@ for (const kind of storeKinds()) {
       expect(expired.reason).toContain('P1D');
       const pat = generateApproverKey('person:pat');
       await f.engine.registerApproverKey(pat.principal, pat.publicKey);
-      await expect(f.engine.approve(run.id, sign(pat, run, clock.now()))).rejects.toMatchObject({
+      await expect(
+        f.engine.approve(run.id, sign(pat, run, 'approve', 'fine', clock.now())),
+      ).rejects.toMatchObject({
         code: 'RUN_NOT_APPROVABLE',
       });
       const types = (await recordsOf(f, run.id)).map((r) => r['type']);
@@ -135,7 +115,7 @@ for (const kind of storeKinds()) {
       const { run } = await f.engine.advance(filed.id);
       const pat = generateApproverKey('person:pat');
       await f.engine.registerApproverKey(pat.principal, pat.publicKey);
-      await f.engine.approve(run.id, sign(pat, run, clock.now()));
+      await f.engine.approve(run.id, sign(pat, run, 'approve', 'fine', clock.now()));
       const issuedAt = clock.t;
       expect((await f.engine.advance(run.id)).run.state).toBe('completed');
       clock.advance(48 * HOUR);
@@ -202,10 +182,12 @@ for (const kind of storeKinds()) {
       const sam = generateApproverKey('person:sam');
       await f.engine.registerApproverKey(sam.principal, sam.publicKey);
       // A high-risk approval needs a rationale.
-      await expect(f.engine.approve(run.id, sign(sam, run, clock.now(), ''))).rejects.toMatchObject({
+      await expect(
+        f.engine.approve(run.id, sign(sam, run, 'approve', '', clock.now())),
+      ).rejects.toMatchObject({
         code: 'INPUT_INVALID',
       });
-      await f.engine.approve(run.id, sign(sam, run, clock.now(), 'egress binding compensates'));
+      await f.engine.approve(run.id, sign(sam, run, 'approve', 'egress binding compensates', clock.now()));
       const done = await f.engine.advance(run.id);
       expect(done.run.state).toBe('completed');
       const [grant] = await f.engine.grants({ identity: 'payments-api-token' });
@@ -260,7 +242,7 @@ for (const kind of storeKinds()) {
           idempotencyKey: key,
         });
         const { run } = await f.engine.advance(filed.id);
-        await f.engine.approve(run.id, sign(sam, run, clock.now(), 'still compensated'));
+        await f.engine.approve(run.id, sign(sam, run, 'approve', 'still compensated', clock.now()));
         return (await f.engine.advance(run.id)).run;
       };
       const first = await grantOnce('exc-a');
