@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmarks (main scripts and their worker processes). */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -170,4 +170,28 @@ export function postmasterPid(handle: PgHandle): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The next message of `type` from a forked worker; rejects on its `failed` message or its exit
+ * (a message sent just before exiting may be read after the exit is seen: it gets a moment).
+ */
+export function waitForWorker<M extends { readonly type: string }>(
+  child: ChildProcess,
+  type: M['type'],
+): Promise<M> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: M): void => {
+      if (m.type === 'failed')
+        reject(new Error(`worker failed: ${(m as unknown as { error: string }).error}`));
+      else if (m.type === type) {
+        child.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => {
+      setTimeout(() => reject(new Error(`worker exited (${code}) before ${type}`)), 500);
+    });
+  });
 }

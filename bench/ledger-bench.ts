@@ -52,6 +52,7 @@ import {
   postmasterPid,
   processTreeCpuMs,
   sh,
+  waitForWorker,
 } from './common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -465,17 +466,7 @@ async function runWorkers(jobs: readonly WorkerJob[]): Promise<{ results: Worker
   );
   try {
     const waitFor = (child: ChildProcess, type: 'ready' | 'done'): Promise<WorkerMessage> =>
-      new Promise((resolve, reject) => {
-        const onMessage = (m: WorkerMessage): void => {
-          if (m.type === 'failed') reject(new Error(`worker failed: ${m.error}`));
-          else if (m.type === type) {
-            child.off('message', onMessage);
-            resolve(m);
-          }
-        };
-        child.on('message', onMessage);
-        child.once('exit', (code) => reject(new Error(`worker exited (${code}) before ${type}`)));
-      });
+      waitForWorker<WorkerMessage>(child, type);
     const send = (child: ChildProcess, m: ParentMessage): void => {
       child.send(m);
     };

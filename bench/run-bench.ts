@@ -56,6 +56,7 @@ import {
   processTreeCpuMs,
   sh,
   wordsOption,
+  waitForWorker,
 } from './common.js';
 import type {
   CustosSetup,
@@ -136,20 +137,7 @@ async function runWorkers(
   const exits = children.map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
   try {
     const waitFor = (child: ChildProcess, type: 'ready' | 'done'): Promise<RunWorkerMessage> =>
-      new Promise((resolve, reject) => {
-        const onMessage = (m: RunWorkerMessage): void => {
-          if (m.type === 'failed') reject(new Error(`worker failed: ${m.error}`));
-          else if (m.type === type) {
-            child.off('message', onMessage);
-            resolve(m);
-          }
-        };
-        child.on('message', onMessage);
-        // A message sent just before exiting may be read after the exit is seen: give it a moment.
-        child.once('exit', (code) => {
-          setTimeout(() => reject(new Error(`worker exited (${code}) before ${type}`)), 500);
-        });
-      });
+      waitForWorker<RunWorkerMessage>(child, type);
     const send = (child: ChildProcess, m: RunParentMessage): void => {
       child.send(m);
     };
