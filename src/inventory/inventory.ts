@@ -11,7 +11,15 @@ import {
   type ImportResult,
   type ImportSource,
 } from './import/import-file.js';
-import { runBatch, type BatchDeps, type BatchOptions, type BatchResult } from './batch.js';
+import {
+  applyInTx,
+  runBatch,
+  type BatchDeps,
+  type BatchOptions,
+  type BatchResult,
+  type InTxOptions,
+} from './batch.js';
+import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Identity, Page, PageOf, Principal, System } from './model.js';
 import type { Batch, Candidate } from './plan-types.js';
 import { Problems, firstProblemError } from './problems.js';
@@ -66,6 +74,10 @@ export function createInventory(deps: BatchDeps) {
     },
     async getIdentity(id: string): Promise<Identity | undefined> {
       return (await readIdentities(read(), [id])).get(id);
+    },
+    /** The identity as the caller's transaction sees it. */
+    async getIdentityIn(tx: LedgerTx, id: string): Promise<Identity | undefined> {
+      return (await readIdentities(tx, [id])).get(id);
     },
 
     async createPrincipal(input: PrincipalInput, options: ActOptions): Promise<Principal> {
@@ -140,6 +152,21 @@ export function createInventory(deps: BatchDeps) {
       );
     },
 
+    /**
+     * Creates or patches one identity inside the caller's ledger transaction (a run's verified
+     * effect): validated like any input; throws the first problem, writing nothing of its own.
+     */
+    async applyIdentityInTx(
+      tx: LedgerTx,
+      input: IdentityInput,
+      mode: 'create' | 'upsert',
+      options: InTxOptions,
+    ): Promise<void> {
+      const problems = new Problems();
+      const validated = validateIdentity(input, problems);
+      if (validated === undefined || !problems.empty) throw firstProblemError(problems.list);
+      await applyInTx(tx, singleBatch('identity', { input: validated, mode, problems }), options, deps.now());
+    },
     /** Plans (and unless `dryRun`, writes) a whole batch. */
     applyBatch(batch: Batch, options: BatchOptions): Promise<BatchResult> {
       return runBatch(deps, batch, options);

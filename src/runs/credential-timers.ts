@@ -11,24 +11,25 @@ import type { Workflow } from '../policy/workflow-schema.js';
 import { raiseAlert } from '../alerts/index.js';
 import { notifyList } from './notify.js';
 import type { Run } from './run-model.js';
-import type { StepResult } from './run-steps.js';
+import type { DoneStep } from './inventory-effects.js';
 import { addSeconds, cancelTimers, payloadText, scheduleTimer, type Timer } from './timers.js';
 
 const DAY = 86400;
 
 /** Schedules rotation-due timers for the credentials a completed run issued. */
-export async function scheduleCredentialTimers(tx: LedgerTx, run: Run, now: Date): Promise<void> {
-  const rows = await tx.query<{ step_id: string; system_id: string; identity_id: string; outputs: string }>(
-    'SELECT step_id, system_id, identity_id, outputs FROM run_steps WHERE run_id = ? AND outputs IS NOT NULL',
-    [run.id],
-  );
-  for (const row of rows) {
-    const { outputs } = JSON.parse(row.outputs) as StepResult;
+export async function scheduleCredentialTimers(
+  tx: LedgerTx,
+  run: Run,
+  steps: readonly DoneStep[],
+  now: Date,
+): Promise<void> {
+  for (const step of steps) {
+    const { outputs } = step;
     const expires = outputs['expiresAt'] ?? outputs['validUntil'];
     if (typeof expires !== 'string' || typeof outputs['fingerprint'] !== 'string') continue;
     const lifetime = (Date.parse(expires) - now.getTime()) / 1000;
     if (!(lifetime >= DAY)) continue;
-    const identity = row.identity_id;
+    const identity = step.identityId;
     await cancelTimers(tx, identity, ['credential.expiring'], now);
     const lead = Math.min(7 * DAY, Math.floor(lifetime / 4));
     await scheduleTimer(
@@ -39,8 +40,8 @@ export async function scheduleCredentialTimers(tx: LedgerTx, run: Run, now: Date
         dueAt: addSeconds(new Date(expires), -lead),
         payload: {
           run: run.id,
-          step: row.step_id,
-          system: row.system_id,
+          step: step.stepId,
+          system: step.systemId,
           fingerprint: outputs['fingerprint'],
           expiresAt: expires,
         },

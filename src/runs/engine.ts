@@ -18,6 +18,7 @@ import { executeRun, rollbackRun, type Executed, type ExecuteHooks } from './run
 import { recoverRuns } from './run-recover.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import { onRunVerified, reviewGrant } from './grants.js';
+import { doneSteps, recordInventoryEffects } from './inventory-effects.js';
 import { scheduleCredentialTimers } from './credential-timers.js';
 import { listGrants, readGrant, type Grant, type GrantState } from './grant-store.js';
 import { tick, workflowOfRun, type TickResult } from './tick.js';
@@ -168,7 +169,11 @@ export class RunEngine {
   /** In the transaction that records `verified`: opens or closes an exception or break-glass grant. */
   protected async onVerified(tx: LedgerTx, run: Run): Promise<void> {
     const action = run.request.action;
-    await scheduleCredentialTimers(tx, run, this.deps.now());
+    const steps = await doneSteps(tx, run.id);
+    await scheduleCredentialTimers(tx, run, steps, this.deps.now());
+    if (steps.length > 0) {
+      await recordInventoryEffects(tx, run, steps, await workflowOfRun(this.deps.bundles, run), this.deps);
+    }
     if (run.origin === null && action !== 'exception' && action !== 'break_glass') return;
     const identityId = 'identity' in run.request.resource ? run.request.resource.identity : '';
     await onRunVerified(tx, run, await this.grantContext(run, identityId));

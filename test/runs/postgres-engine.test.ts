@@ -115,6 +115,7 @@ for (const kind of storeKinds()) {
         'run.step_applied',
         'run.applied',
         'run.verified',
+        'inventory.identity_updated',
       ]);
       const gates = records.filter((r) => r.type === 'run.gate_failed');
       expect(gates.map((g) => g.payload['reason'])).toEqual([
@@ -172,6 +173,8 @@ for (const kind of storeKinds()) {
         'run.step_applied',
         'run.applied',
         'run.verified',
+        // The created role enters the inventory, recorded by the executor with the run as correlation.
+        'inventory.identity_created',
       ]);
       expect(only(records, 'run.decided_approvals').payload).toMatchObject({
         riskTier: 'medium',
@@ -353,7 +356,7 @@ for (const kind of storeKinds()) {
       const records = await f.records(run.id);
       expect(records.filter((r) => r.type === 'run.retry_requested')).toHaveLength(2);
       expect(only(records, 'run.step_applied').payload).toMatchObject({ outcome: 'applied' });
-      expect(types(records).at(-1)).toBe('run.verified');
+      expect(types(records).slice(-2)).toEqual(['run.verified', 'inventory.identity_updated']);
     });
 
     it('a target lost right after the effect pauses the run; the resume finds it applied and does not repeat it', async () => {
@@ -390,11 +393,12 @@ for (const kind of storeKinds()) {
       // The step's result was recorded before the target was lost: the resume only verifies.
       const records = await f.records(first.run.id);
       expect(only(records, 'run.step_applied').payload).toMatchObject({ outcome: 'applied' });
-      expect(types(records).slice(-4)).toEqual([
+      expect(types(records).slice(-5)).toEqual([
         'run.retry_requested',
         'run.resume',
         'run.applied',
         'run.verified',
+        'inventory.identity_updated',
       ]);
     });
 

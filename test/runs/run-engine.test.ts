@@ -54,6 +54,7 @@ for (const kind of storeKinds()) {
         'run.step_applied',
         'run.applied',
         'run.verified',
+        'inventory.identity_created',
       ]);
       expect(records[0]).toMatchObject({ actor: { kind: 'non_human', id: 'service:ci-pipeline' } });
       expect(records[1]).toMatchObject({

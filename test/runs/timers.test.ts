@@ -136,7 +136,15 @@ for (const kind of storeKinds()) {
         subject: { kind: 'identity', id: 'eve-metrics-key' },
         correlationId: run.id,
       });
-      expect(rotation!.notify).toEqual(['person:pat', 'person:carol', 'person:eve']);
+      // The key's owners (the inventory holds it since its run completed), the workflow's platform
+      // and control owners, and the requester.
+      expect(rotation!.notify).toEqual([
+        'person:bob',
+        'person:paula',
+        'person:pat',
+        'person:carol',
+        'person:eve',
+      ]);
     });
 
     it('an exception waives one control until a date, reminds before expiry, then a remediation run closes it', async () => {
