@@ -14,4 +14,4 @@ afterAll(async () => {
 
 // PostgreSQL holds one password per role: its target says rotationOverlap: false, and the kit then
 // checks that an overlap is refused.
-describeConnectorContract('postgres', () => makePgTarget(server!));
+describeConnectorContract('postgres', () => makePgTarget(server!), { sessions: true });

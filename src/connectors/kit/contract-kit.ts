@@ -25,9 +25,29 @@ export interface ContractTarget {
    * that cannot (PostgreSQL, MariaDB) must refuse an overlap instead. Default true.
    */
   readonly rotationOverlap?: boolean;
+  /**
+   * Opens a real session (a connection logged in with `secret`) that the kit keeps open across a
+   * rotation or a suspension; required when the contract is described with `sessions: true`.
+   */
+  openSession?(secret: string): Promise<KitSession>;
   /** Optional: makes the target unreachable, to check that such errors are retryable. */
   makeUnavailable?(): Promise<void>;
   cleanup(): Promise<void>;
+}
+
+/** A session opened on the target before a change. */
+export interface KitSession {
+  /** Whether the session still works (a round trip on it succeeds). */
+  alive(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /**
+   * The target has sessions that outlive a password change (PostgreSQL, MariaDB, Redis,
+   * RabbitMQ): the kit checks that rotation, suspension and end_sessions close them.
+   */
+  readonly sessions?: boolean;
 }
 
 export type MakeTarget = () => Promise<ContractTarget>;
@@ -52,7 +72,11 @@ async function expectRefused(p: Promise<unknown>, codes: readonly string[]): Pro
   expect(error.retryable).toBe(false);
 }
 
-export function describeConnectorContract(name: string, make: MakeTarget): void {
+export function describeConnectorContract(
+  name: string,
+  make: MakeTarget,
+  options: ContractOptions = {},
+): void {
   const AUTH_CODES = ['AUTHORITY_INVALID', 'AUTHORITY_EXPIRED', 'AUTHORITY_SCOPE'];
 
   describe(`connector contract: ${name}`, () => {
@@ -181,6 +205,36 @@ export function describeConnectorContract(name: string, make: MakeTarget): void 
         expect((await t.connector.verify(step, authority)).ok).toBe(true);
       });
     });
+
+    it.runIf(options.sessions === true)(
+      'ends sessions opened before a rotation, a suspension and an end_sessions step',
+      async () => {
+        await withTarget(make, async (t, s) => {
+          const open = async (secret: string) => {
+            if (t.openSession === undefined) throw new TypeError(`${name}: sessions: true needs openSession`);
+            const session = await t.openSession(secret);
+            expect(await session.alive()).toBe(true);
+            return session;
+          };
+          const first = await loginWith(t, s('run-1', 'create', 'create'));
+          const beforeRotation = await open(first);
+          const rotate = s('run-2', 'rotate', 'rotate');
+          const rotated = (await t.connector.apply(rotate.step, rotate.authority)).secret!.value;
+          expect(await beforeRotation.alive()).toBe(false);
+          const beforeSuspension = await open(rotated);
+          const suspend = s('run-3', 'suspend', 'suspend');
+          await t.connector.apply(suspend.step, suspend.authority);
+          expect(await beforeSuspension.alive()).toBe(false);
+          const enable = s('run-4', 'enable', 'enable');
+          await t.connector.apply(enable.step, enable.authority);
+          const lingering = await open(rotated);
+          const end = s('run-5', 'end', 'end_sessions');
+          expect(await t.connector.endSessions(end.step, end.authority)).toBeGreaterThanOrEqual(1);
+          expect(await lingering.alive()).toBe(false);
+          await Promise.all([beforeRotation, beforeSuspension, lingering].map((x) => x.close()));
+        });
+      },
+    );
 
     it('lists the identity', async () => {
       await withTarget(make, async (t, s) => {

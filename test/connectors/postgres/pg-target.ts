@@ -1,5 +1,6 @@
 /** A contract target: a fresh database and role name on the file's private server, behind a proxy. */
 import crypto from 'node:crypto';
+import pg from 'pg';
 import type { ContractTarget } from '../../../src/connectors/kit/contract-kit.js';
 import { PostgresConnector, tryLogin, type PgConnection } from '../../../src/connectors/postgres/index.js';
 import { fingerprintKeyFrom } from '../../../src/ledger/secrets.js';
@@ -62,6 +63,19 @@ export async function makePgTarget(server: PgServer): Promise<PgTarget> {
     identity: { id: `id-${suffix}`, kind: 'service_account', externalId: role },
     authority: (scope) => authority.mint(scope),
     login: async (secret) => (await tryLogin(direct, role, secret)).ok,
+    openSession: async (secret) => {
+      const client = new pg.Client({ ...direct, user: role, password: secret, ssl: false });
+      client.on('error', () => undefined);
+      await client.connect();
+      return {
+        alive: () =>
+          client.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        close: () => client.end().catch(() => undefined),
+      };
+    },
     advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
     makeUnavailable: () => proxy.close(),
     cleanup: async () => {
