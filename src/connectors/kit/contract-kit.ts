@@ -26,6 +26,12 @@ export interface ContractTarget {
    */
   readonly rotationOverlap?: boolean;
   /**
+   * Whether rollback can put a replaced credential back. Targets whose passwords are write-only and
+   * accept no hash (SCIM) cannot: they must refuse the rollback of a rotation, change nothing, and
+   * plan it as irreversible. Default true.
+   */
+  readonly credentialRollback?: boolean;
+  /**
    * Opens a real session (a connection logged in with `secret`) that the kit keeps open across a
    * rotation or a suspension; required when the contract is described with `sessions: true`.
    */
@@ -198,6 +204,17 @@ export function describeConnectorContract(
         const prior = await t.connector.readPrior(step, authority);
         const fresh = (await t.connector.apply(step, authority)).secret!.value;
         expect(await t.login(old)).toBe(false);
+        if (t.credentialRollback === false) {
+          // The old credential cannot be restored on this target: refused, not pretended.
+          expect((await t.connector.plan(step, authority)).rollback).toBe('irreversible');
+          await expectRefused(t.connector.rollback(step, authority, prior), [
+            'CONNECTOR_REFUSED',
+            'TARGET_STATE_MISMATCH',
+          ]);
+          expect(await t.login(fresh)).toBe(true);
+          expect(await t.login(old)).toBe(false);
+          return;
+        }
         await t.connector.rollback(step, authority, prior);
         expect(await t.login(old)).toBe(true);
         expect(await t.login(fresh)).toBe(false);
