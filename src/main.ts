@@ -12,7 +12,7 @@ import { loadFingerprintKey, loadOrCreateRunKeys } from './keys/index.js';
 import { authorityJwks, createAuthorityIssuer, createAuthorityVerifier } from './authority/index.js';
 import type { Connector } from './connectors/contract.js';
 import { TokensConnector } from './connectors/tokens/index.js';
-import { PostgresConnector } from './connectors/postgres/index.js';
+import { targetConnectors } from './connectors/registry.js';
 import { CustosError } from './core/errors.js';
 import { RunEngine } from './runs/index.js';
 import path from 'node:path';
@@ -23,7 +23,7 @@ export interface Custos {
   readonly ledger: Ledger;
   readonly inventory: Inventory;
   readonly bundles: BundleRegistry;
-  /** The run engine, with the built-in tokens issuer and the PostgreSQL connector (needs `init`). */
+  /** The run engine, with the built-in tokens issuer and the connectors of src/connectors/registry.ts (needs `init`). */
   runs(): Promise<RunEngine>;
   /** The built-in token issuer: downstream verification of presented tokens, and its JWKS. */
   tokens(): Promise<TokensConnector>;
@@ -101,18 +101,8 @@ async function openRunEngine(
     now,
   );
   closers.push(() => tokenStore.close());
-  const postgres = new PostgresConnector({
-    authority: verifier,
-    fingerprintKey,
-    now,
-    resolveSecret: (ref) => {
-      const name = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(ref)?.[1];
-      const value = name === undefined ? undefined : process.env[name];
-      if (value === undefined) throw new CustosError('CONFIG_INVALID', `secret reference ${ref} is not set`);
-      return value;
-    },
-  });
-  closers.push(() => postgres.close());
+  const targets = targetConnectors({ authority: verifier, fingerprintKey, now });
+  closers.push(() => targets.close());
   const tokens = new TokensConnector({
     conn: tokenStore.write,
     authority: verifier,
@@ -120,9 +110,6 @@ async function openRunEngine(
     signingKey: keys.tokens,
     now,
   });
-  const connectors = new Map<string, Connector>([
-    ['tokens', tokens],
-    ['postgres', postgres],
-  ]);
+  const connectors = new Map<string, Connector>([['tokens', tokens], ...targets.byType]);
   return { engine: new RunEngine({ ...core, connectors, authority: issuer }), tokens };
 }
