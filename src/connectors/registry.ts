@@ -10,6 +10,7 @@ import { CustosError } from '../core/errors.js';
 import type { FingerprintKey } from '../ledger/secrets.js';
 import type { AuthorityCheck } from './authority-check.js';
 import type { Connector } from './contract.js';
+import { LdapConnector } from './ldap/index.js';
 import { PostgresConnector } from './postgres/index.js';
 import { RedisConnector } from './redis/index.js';
 import { ScimConnector } from './scim/index.js';
@@ -46,6 +47,7 @@ export function targetConnectors(deps: TargetConnectorDeps): TargetConnectors {
   };
   const built = {
     postgres: new PostgresConnector(shared),
+    ldap: new LdapConnector(shared),
     redis: new RedisConnector(shared),
     scim: new ScimConnector(shared),
   };
