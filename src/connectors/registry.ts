@@ -1,5 +1,5 @@
 /**
- * The connectors for real target systems, by inventory system type, built once per process with the
+ * The connectors for real target systems (PostgreSQL, MariaDB, Redis, OpenLDAP, RabbitMQ, SCIM 2.0), by inventory system type, built once per process with the
  * engine's authority verifier. Each keeps its own admin connections per system and opens them on
  * first use, so a type that no system uses costs nothing. Secret settings in a system's connection
  * are references (`env:NAME`), resolved here from the environment and never logged.
@@ -11,7 +11,9 @@ import type { FingerprintKey } from '../ledger/secrets.js';
 import type { AuthorityCheck } from './authority-check.js';
 import type { Connector } from './contract.js';
 import { LdapConnector } from './ldap/index.js';
+import { MariadbConnector } from './mariadb/index.js';
 import { PostgresConnector } from './postgres/index.js';
+import { RabbitmqConnector } from './rabbitmq/index.js';
 import { RedisConnector } from './redis/index.js';
 import { ScimConnector } from './scim/index.js';
 
@@ -48,6 +50,8 @@ export function targetConnectors(deps: TargetConnectorDeps): TargetConnectors {
   const built = {
     postgres: new PostgresConnector(shared),
     ldap: new LdapConnector(shared),
+    mariadb: new MariadbConnector(shared),
+    rabbitmq: new RabbitmqConnector(shared),
     redis: new RedisConnector(shared),
     scim: new ScimConnector(shared),
   };

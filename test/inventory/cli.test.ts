@@ -14,13 +14,13 @@ it('imports the example with the real binary (dry run, then for real), then list
   const dry = custos(['identities', 'import', '--dry-run', EXAMPLE, '--as', 'person:alice', ...data]);
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.stdout).toContain('create    identity  payments-api-token');
-  expect(dry.stdout).toContain('dry run: 28 to create, 0 to update, 0 unchanged; nothing written');
+  expect(dry.stdout).toContain('dry run: 38 to create, 0 to update, 0 unchanged; nothing written');
   expect(custos(['identities', 'list', '--json', ...data]).stdout).toContain('"items": []');
 
   const real = custos(['identities', 'import', EXAMPLE, ...data], { CUSTOS_ACTOR: 'person:alice' });
   expect(real.code, real.stderr).toBe(0);
   expect(real.stdout).toMatch(
-    /imported: 28 created, 0 updated, 0 unchanged; 29 record\(s\), correlation import-/,
+    /imported: 38 created, 0 updated, 0 unchanged; 39 record\(s\), correlation import-/,
   );
 
   const list = custos(['identities', 'list', ...data]);
@@ -37,7 +37,15 @@ it('imports the example with the real binary (dry run, then for real), then list
   const systems = JSON.parse(custos(['systems', 'list', '--json', ...data]).stdout) as {
     items: { id: string }[];
   };
-  expect(systems.items.map((s) => s.id)).toEqual(['pg-prod', 'tokens']);
+  expect(systems.items.map((s) => s.id)).toEqual([
+    'crm-prod',
+    'ldap-corp',
+    'mdb-prod',
+    'mq-prod',
+    'pg-prod',
+    'redis-prod',
+    'tokens',
+  ]);
   const page = custos(['principals', 'list', '--limit', '3', ...data]);
   expect(page.stdout.trim().split('\n')).toHaveLength(4);
   expect(page.stderr).toContain('more: --after group:engineering-leads');

@@ -45,10 +45,10 @@ for (const kind of storeKinds()) {
       const { inventory, t } = ti;
       const source: ImportSource = { file: 'examples/inventory.yaml', text: yamlText };
       const first = await importInventory(inventory, source, as);
-      expect(first.items).toHaveLength(28);
+      expect(first.items).toHaveLength(38);
       expect(first.items.every((i) => i.action === 'create')).toBe(true);
       const all = await records(t);
-      expect(all).toHaveLength(1 + 28 + 1);
+      expect(all).toHaveLength(1 + 38 + 1);
       expect(all[1]).toMatchObject({
         type: 'inventory.principal_created',
         subject: { id: 'person:alice' },
@@ -59,7 +59,7 @@ for (const kind of storeKinds()) {
       expect(new Set(all.slice(1).map((r) => r.correlationId)).size).toBe(1);
       expect(all.at(-1)).toMatchObject({
         type: 'inventory.imported',
-        payload: { file: 'inventory.yaml', create: 28, update: 0, unchanged: 0 },
+        payload: { file: 'inventory.yaml', create: 38, update: 0, unchanged: 0 },
       });
       expect(await inventory.getIdentity('payments-api-token')).toMatchObject({
         state: 'active',
@@ -90,8 +90,8 @@ for (const kind of storeKinds()) {
       ti = await createTestInventory(kind);
       const json = JSON.stringify(parseYaml(yamlText), null, 2);
       const result = await importInventory(ti.inventory, { file: 'inventory.json', text: json }, as);
-      expect(result.items).toHaveLength(28);
-      expect(await count(ti.t, 'inventory_identities')).toBe(3);
+      expect(result.items).toHaveLength(38);
+      expect(await count(ti.t, 'inventory_identities')).toBe(8);
       expect((await ti.inventory.getSystem('pg-prod'))?.connection['password']).toBe(
         'env:CUSTOS_PG_PASSWORD',
       );
@@ -140,7 +140,7 @@ for (const kind of storeKinds()) {
         { ...as, dryRun: true },
       );
       expect(plan.dryRun).toBe(true);
-      expect(plan.items).toHaveLength(28);
+      expect(plan.items).toHaveLength(38);
       expect(plan.records).toEqual([]);
       expect(await t.ledger.size()).toBe(size);
       for (const table of [

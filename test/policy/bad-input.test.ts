@@ -6,7 +6,7 @@ import {
   type BundleFile,
   type ProblemCode,
 } from '../../src/policy/index.js';
-import { editFile, exampleFiles, lineOf, problemsOf, withFile } from './support.js';
+import { editFile, exampleFiles, lineOf, problemsOf, text, withFile } from './support.js';
 
 const TOKENS_WF = 'workflows/service-tokens.yaml';
 const TOKENS_CEDAR = 'policies/tokens.cedar';
@@ -114,10 +114,15 @@ describe('bad bundles: a precise problem (file, line, stable code) and nothing u
   });
 
   it('a route the requester could approve alone', () => {
-    // group:platform has two people; without pete, pat could only be approved by pat.
-    const files = editFile(base, 'tests/tokens.yaml', (t) =>
-      t.replace('    - { id: person:pete, groups: [group:platform] }\n', ''),
-    );
+    // Leave pat alone in group:platform (drop pete, and alice's platform membership, from every
+    // suite's fixtures): pat's medium-risk requests could then only be approved by pat.
+    const pete = '    - { id: person:pete, groups: [group:platform] }\n';
+    const alone = (t: string) =>
+      t.replace(pete, '').replace('group:engineering, group:platform]', 'group:engineering]');
+    const suites = base
+      .filter((f) => f.path.startsWith('tests/') && alone(text(f)) !== text(f))
+      .map((f) => f.path);
+    const files = suites.reduce((acc, suite) => editFile(acc, suite, alone), base);
     // "  medium:", "    mode: approvals", "    requirements:"
     expectProblem(files, 'ROUTE_UNSAFE', TOKENS_WF, lineOf(files, TOKENS_WF, '  medium:') + 2);
   });

@@ -24,9 +24,25 @@ describe('the example bundle', () => {
 
   it('covers the workflows, policies and suites it claims', () => {
     const bundle = loadBundle(EXAMPLE_DIR);
-    expect([...bundle.workflows.keys()].sort()).toEqual(['postgres-service-accounts', 'service-tokens']);
+    expect([...bundle.workflows.keys()].sort()).toEqual([
+      'ldap-service-accounts',
+      'mariadb-service-accounts',
+      'postgres-service-accounts',
+      'rabbitmq-service-accounts',
+      'redis-service-accounts',
+      'scim-saas-accounts',
+      'service-tokens',
+    ]);
     expect(bundle.policies.length).toBeGreaterThanOrEqual(15);
-    expect(bundle.suites.map((s) => s.file)).toEqual(['tests/postgres.yaml', 'tests/tokens.yaml']);
+    expect(bundle.suites.map((s) => s.file)).toEqual([
+      'tests/ldap.yaml',
+      'tests/mariadb.yaml',
+      'tests/postgres.yaml',
+      'tests/rabbitmq.yaml',
+      'tests/redis.yaml',
+      'tests/scim.yaml',
+      'tests/tokens.yaml',
+    ]);
     expect(bundle.manifest).toMatchObject({ name: 'acme-nhi', author: 'person:pat', namespace: 'Custos' });
   });
 
