@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/*.tmp.ts', 'dist/**', 'node_modules/**', '.custos/**', '.custos.previous-*/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/*.tmp.ts',
+      'dist/**',
+      'node_modules/**',
+      '.custos/**',
+      '.custos.previous-*/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -13,7 +13,10 @@ export const EXIT = {
   verifyFailed: 1,
   /** Bad usage or bad input. */
   usage: 2,
-  /** Anything else (store unavailable, I/O). */
+  /**
+   * Anything else: refused (not authenticated, not allowed, separation of duties), store or server
+   * unavailable, I/O.
+   */
   error: 3,
 } as const;
 

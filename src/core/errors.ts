@@ -133,6 +133,18 @@ export const ERROR_CODES = [
   'RUN_NOT_FOUND',
   'RUN_DUPLICATE',
   'RUN_NOT_APPROVABLE',
+  // the service and HTTP API (src/service, src/api): authentication, authorization, request limits
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'BODY_TOO_LARGE',
+  'MEDIA_TYPE_UNSUPPORTED',
+  'METHOD_NOT_ALLOWED',
+  'IDEMPOTENCY_KEY_MISSING',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_KEY_IN_USE',
+  'INTERNAL_ERROR',
+  'SERVER_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -35,13 +35,7 @@ it('refuses a log key readable by others', () => {
   expect(r.stderr).toContain('error KEY_FILE_INSECURE');
 });
 
-it('quickstart (npm start) initialises the embedded store and verifies it', () => {
-  const cwd = tempDir();
-  const r = custos(['quickstart'], { CUSTOS_DATA_DIR: path.join(cwd, '.custos') });
-  expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toContain('verified');
-  expect(r.stdout).toContain('custos verify evidence --key');
-});
+// The quickstart (npm start) has its own end-to-end tests: quickstart.test.ts.
 
 it('bad usage and bad configuration exit 2 with a stable code, and never echo a password', () => {
   expect(custos(['frobnicate']).stderr).toContain('error INPUT_INVALID');

@@ -8,7 +8,9 @@ import { inventoryChange, type DoneStep } from '../../src/runs/inventory-effects
 import { storeKinds } from '../support/stores.js';
 import { createEngine, recordsOf, type EngineFixture } from './support.js';
 
-const OWNERS = { owners: { business: 'person:bob', policy: 'person:paula', platform: 'person:pat' } };
+const IDENTITY_OWNERS = { business: 'person:bob', policy: 'person:paula', platform: 'person:pat' };
+// A workflow's owners; an identity takes the business, policy and platform owners, not the control owner.
+const OWNERS = { owners: { ...IDENTITY_OWNERS, control: 'person:carol' } };
 
 function step(action: string, params: DoneStep['params'] = {}, outputs: DoneStep['outputs'] = {}): DoneStep {
   return { stepId: 's1', action, systemId: 'tokens', identityId: 'svc', params, outputs };
@@ -31,7 +33,7 @@ describe('inventoryChange (pure)', () => {
         system: 'tokens',
         externalId: 'svc',
         state: 'active',
-        owners: OWNERS.owners,
+        owners: IDENTITY_OWNERS,
         credentials: [{ fingerprint: 'hmac-sha256:k:m', issuedAt: at }],
         entitlements: ['b', 'a'],
         riskTier: 'medium',

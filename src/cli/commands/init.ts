@@ -24,8 +24,11 @@ export async function initCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   }
 }
 
-/** Shared by init and quickstart: returns an open installation, creating what is missing. */
-export async function initialise(args: ParsedArgs, io: CliIo): Promise<Custos> {
+/**
+ * Shared by init and quickstart: returns an open installation, creating what is missing. The
+ * quickstart passes its own clock (it starts behind and jumps to the present at a break-glass expiry).
+ */
+export async function initialise(args: ParsedArgs, io: CliIo, now?: () => Date): Promise<Custos> {
   const config = parseConfig({ env: io.env, flags: args.flags, cwd: io.cwd });
   const origin = config.logOrigin ?? `custos.local/${crypto.randomBytes(6).toString('hex')}`;
   let created = false;
@@ -33,7 +36,7 @@ export async function initialise(args: ParsedArgs, io: CliIo): Promise<Custos> {
     createLogKeys(config.keysDir, origin);
     created = true;
   }
-  const custos = await openCustos(config);
+  const custos = await openCustos(config, now);
   try {
     const verifierKey = fs.readFileSync(keyPaths(config.keysDir).logVkey, 'utf8').trim();
     if (!(await custos.ledger.exists())) {

@@ -4,10 +4,13 @@
  *   list [--json] [--after ID] [--limit N] [--system ID (identities)]
  *   show ID [--json]
  *   import FILE [--dry-run] [--as PRINCIPAL] [--json]   (acting principal: --as or CUSTOS_ACTOR)
+ *
+ * With --server URL (or CUSTOS_SERVER) they go through a server's API instead (inventory-remote.ts).
  */
 import { CustosError } from '../../core/errors.js';
 import { createInventory, type EntryKind, type Inventory, type PageOf } from '../../inventory/index.js';
 import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
+import { serverUrl } from '../args.js';
 import {
   IDENTITY_COLUMNS,
   PRINCIPAL_COLUMNS,
@@ -46,6 +49,8 @@ function command<T extends object>(spec: KindCommand<T>): (args: ParsedArgs, io:
     ) {
       throw new CustosError('INPUT_INVALID', usage);
     }
+    if (serverUrl(args, io) !== undefined)
+      return (await import('./inventory-remote.js')).remoteInventoryCommand(spec.kind, args, io);
     return withCustos(args, io, async (custos) => {
       try {
         if (sub === 'import') return await importCommand(custos, spec.kind, target!, args, io);

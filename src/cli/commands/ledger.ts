@@ -8,6 +8,7 @@ import { collectCosignatures } from '../../witness/index.js';
 import { EXIT, progressBar, type CliIo, type ParsedArgs } from '../io.js';
 import { printJson, withCustos } from './open.js';
 import { trustedLogKey, witnessKeys } from './verify.js';
+import { serverUrl } from '../args.js';
 
 const USAGE = 'usage: custos ledger verify|checkpoint|export|prune|proof|witness [options]';
 
@@ -21,6 +22,8 @@ function intFlag(args: ParsedArgs, name: string): number | undefined {
 }
 
 export function ledgerCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (serverUrl(args, io) !== undefined)
+    return import('./ledger-remote.js').then((m) => m.remoteLedgerCommand(args, io));
   const [sub] = args.positional;
   return withCustos(args, io, async ({ ledger, now }) => {
     switch (sub) {

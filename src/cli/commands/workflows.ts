@@ -29,14 +29,22 @@ import {
 import type { BundleVersion } from '../../workflows/index.js';
 import type { Custos } from '../../main.js';
 import { EXIT, type CliIo, type ParsedArgs } from '../io.js';
+import { serverUrl } from '../args.js';
 import { printJson, printTable, withCustos } from './open.js';
 
 const USAGE =
   'usage: custos workflows lint DIR | test DIR | diff OLD NEW | deploy DIR --as P | approve HASH --as P [--rationale R]' +
   ' | reject HASH --as P --rationale R | versions | show HASH | decide --request FILE [--bundle B] [--record --as P]';
 
+/** What a server can do for `workflows`; lint, test, diff and decide stay local. */
+const REMOTE = new Set(['versions', 'show', 'deploy', 'approve', 'reject']);
+
 export async function workflowsCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const [sub, a, b] = args.positional;
+  if (serverUrl(args, io) !== undefined && sub !== undefined && REMOTE.has(sub)) {
+    const checked = (dir: string) => lint(dir, io) === EXIT.ok && test(dir, io) === EXIT.ok;
+    return (await import('./workflows-remote.js')).remoteWorkflowsCommand(args, io, checked, describe);
+  }
   switch (sub) {
     case 'lint':
       return lint(need(a), io);

@@ -11,6 +11,7 @@ import { decisionsMigration } from './0004-decisions.js';
 import { tokensMigration } from './0005-tokens.js';
 import { runsMigration } from './0006-runs.js';
 import { timersAlertsGrantsMigration } from './0007-timers-alerts-grants.js';
+import { apiMigration } from './0008-api.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ledgerMigration,
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   tokensMigration,
   runsMigration,
   timersAlertsGrantsMigration,
+  apiMigration,
 ];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
