@@ -15,6 +15,7 @@ import { TokensConnector } from './connectors/tokens/index.js';
 import { targetConnectors } from './connectors/registry.js';
 import { CustosError } from './core/errors.js';
 import { RunEngine } from './runs/index.js';
+import { sweepOverlaps, type SweepResult } from './runs/overlap-sweep.js';
 import path from 'node:path';
 
 export interface Custos {
@@ -27,6 +28,8 @@ export interface Custos {
   runs(): Promise<RunEngine>;
   /** The built-in token issuer: downstream verification of presented tokens, and its JWKS. */
   tokens(): Promise<TokensConnector>;
+  /** Ends expired rotation-overlap windows on every target that keeps them (the host loop's job). */
+  sweepOverlaps(): Promise<SweepResult[]>;
   readonly now: () => Date;
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
     (parts ??= openRunEngine(config, { ledger, inventory, bundles, now }, closers));
   const runs = async (): Promise<RunEngine> => (await open()).engine;
   const tokens = async (): Promise<TokensConnector> => (await open()).tokens;
+  const sweepTargets = async (): Promise<SweepResult[]> => (await open()).sweep();
   return {
     config,
     store,
@@ -56,6 +60,7 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
     bundles,
     runs,
     tokens,
+    sweepOverlaps: sweepTargets,
     now,
     close: async () => {
       for (const close of closers.reverse()) await close();
@@ -74,6 +79,7 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
 interface RunParts {
   readonly engine: RunEngine;
   readonly tokens: TokensConnector;
+  readonly sweep: () => Promise<SweepResult[]>;
 }
 
 async function openRunEngine(
@@ -111,5 +117,6 @@ async function openRunEngine(
     now,
   });
   const connectors = new Map<string, Connector>([['tokens', tokens], ...targets.byType]);
-  return { engine: new RunEngine({ ...core, connectors, authority: issuer }), tokens };
+  const sweep = () => sweepOverlaps({ ...core, connectors, authority: issuer });
+  return { engine: new RunEngine({ ...core, connectors, authority: issuer }), tokens, sweep };
 }

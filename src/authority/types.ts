@@ -3,7 +3,8 @@ import type { StepAction } from '../connectors/contract.js';
 
 /** One approved effect: an action on one identity of one system (ids as in the inventory). */
 export interface AuthorityGrant {
-  readonly action: StepAction;
+  /** A step's action, or `end_overlaps`: the host loop's sweep of expired rotation overlaps. */
+  readonly action: StepAction | 'end_overlaps';
   readonly system: string;
   readonly identity: string;
 }

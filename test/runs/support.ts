@@ -7,6 +7,7 @@ import {
   createAuthorityIssuer,
   createAuthorityVerifier,
   generateAuthorityKey,
+  type AuthorityIssuer,
   type AuthorityVerifier,
 } from '../../src/authority/index.js';
 import type { Connector } from '../../src/connectors/contract.js';
@@ -26,6 +27,8 @@ const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 export interface EngineFixture {
   readonly ti: TestInventory;
   readonly engine: RunEngine;
+  /** The engine's authority issuer (what a connector given `authority` verifies). */
+  readonly issuer: AuthorityIssuer;
   readonly tokens: TokensConnector;
   readonly target: Store;
   /** Wrap the connector of a system type (default `tokens`), e.g. to make it fail. */
@@ -87,6 +90,7 @@ export async function createEngine(kind: StoreKind, options: EngineOptions = {})
   return {
     ti,
     engine,
+    issuer,
     tokens,
     target,
     wrap: (fn, type = 'tokens') => {

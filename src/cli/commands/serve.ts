@@ -2,8 +2,8 @@
  * `custos serve`: the HTTP API over the local store, and the host loop a deployment needs — at start,
  * `recover()` continues every run a crash left in flight; then every few seconds `tick()` fires the
  * durable timers that are due (approval reminders, escalation, expiry, break-glass revocation,
- * reviews) and the alert deliverer sends due alerts to the configured webhook. SIGINT or SIGTERM
- * stops it cleanly: no new requests, the loop's current pass finishes, the store closes.
+ * reviews), ends expired rotation overlaps on Redis and OpenLDAP targets, and the alert deliverer
+ * sends due alerts to the configured webhook. SIGINT or SIGTERM stops it cleanly: no new requests, the loop's current pass finishes, the store closes.
  *
  *   serve [--host 127.0.0.1] [--port 8080] [--tick-seconds 5] [--webhook URL]
  *   (the webhook's HMAC key comes from CUSTOS_ALERT_WEBHOOK_SECRET, never a flag)
@@ -32,8 +32,16 @@ export async function serveCommand(args: ParsedArgs, io: CliIo): Promise<number>
     logLine(io, 'info', 'listening', { url: server.url, store: custos.store.description, tickSeconds });
     const loop = hostLoop(io, tickSeconds * 1000, async () => {
       const fired = await engine.tick();
+      const swept = await custos.sweepOverlaps();
       const sent = await delivery.deliverDue();
-      return { timers: fired.fired, failedTimers: fired.failed, runs: fired.runs.length, ...sent };
+      return {
+        timers: fired.fired,
+        failedTimers: fired.failed,
+        runs: fired.runs.length,
+        overlapsEnded: swept.reduce((n, s) => n + s.removed, 0),
+        sweepFailures: swept.filter((s) => s.error !== undefined).length,
+        ...sent,
+      };
     });
     await stopSignal();
     logLine(io, 'info', 'stopping', {});
