@@ -104,10 +104,9 @@ run('overlap windows end on time (redis, sqlite store)', () => {
     // reachable from here: its failure is reported and does not stop the other systems' sweep.
     const early = await sweepOverlaps(deps(f, connector!));
     expect(early.find((s) => s.system === 'redis-staging')).toEqual({ system: 'redis-staging', removed: 0 });
-    expect(early.find((s) => s.system === 'redis-prod')).toMatchObject({
-      removed: 0,
-      error: expect.any(String),
-    });
+    const unreachable = early.find((s) => s.system === 'redis-prod');
+    expect(unreachable?.removed).toBe(0);
+    expect(unreachable?.error).toMatch(/^[A-Z_]+$/);
     clock.t += 61_000;
     const swept = await sweepOverlaps(deps(f, connector!));
     expect(swept.find((s) => s.system === 'redis-staging')).toEqual({ system: 'redis-staging', removed: 1 });
