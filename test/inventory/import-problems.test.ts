@@ -143,6 +143,16 @@ for (const kind of storeKinds()) {
       expect(await storedBytes(ti.t)).not.toContain('hunter2');
     });
 
+    it('writes nothing when an entry cannot even be read (a malformed id)', async () => {
+      const before = await seeded();
+      const text = `principals:\n  - id: person:ok\n  - id: nobody\n`;
+      const problems = await problemsOf(ti.inventory, { file: 'ids.yaml', text });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^3 id /);
+      expect(await snapshot()).toEqual(before);
+      expect(await ti.inventory.getPrincipal('person:ok')).toBeUndefined();
+    });
+
     it('names lines in JSON and CSV, and reports malformed files', async () => {
       await seeded();
       const json = JSON.stringify(

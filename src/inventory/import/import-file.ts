@@ -68,9 +68,11 @@ export async function importInventory(
       ...countActions(items),
     }),
   };
-  // With problems in the file's structure, still plan its readable entries (as a dry run) so
-  // that every problem is reported at once.
-  const dryRun = (options.dryRun ?? false) || read.problems.length > 0;
+  // With problems in the file's structure, or an entry that could not be read at all (it has no
+  // candidate in the batch, so the batch alone would not see its problem), still plan the readable
+  // entries as a dry run so that every problem is reported at once, and write nothing.
+  const unreadable = checked.some((c) => c.input === undefined);
+  const dryRun = (options.dryRun ?? false) || read.problems.length > 0 || unreadable;
   const result = await inventory.applyBatch(batch, { ...batchOptions, dryRun });
   const problems: Problem[] = [
     ...read.problems,
