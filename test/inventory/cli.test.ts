@@ -56,7 +56,7 @@ it('imports the example with the real binary (dry run, then for real), then list
   expect(missing.stderr).toContain('error NOT_FOUND');
 
   const status = JSON.parse(custos(['status', '--json', ...data]).stdout) as { records: number };
-  expect(status.records).toBe(30);
+  expect(status.records).toBe(40);
   expect(custos(['ledger', 'verify', ...data]).code).toBe(0);
 });
 
