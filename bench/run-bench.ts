@@ -6,8 +6,9 @@
  *   - Custos: auto-approved runs per second end to end. A run is RunEngine.file() of a low-risk token
  *     request of the CI service (`tokens-ci-create` in examples/bundle) then advance() until the run
  *     is `completed`: decision, execution_started, step_started, step_applied, applied, verified, each
- *     a ledger record committed with its state change; the `tokens` target issues a real EdDSA token in
- *     its own database on the same server, reads it back and verifies it;
+ *     a ledger record committed with its state change, and the created identity written back to the
+ *     inventory with its record; the `tokens` target issues a real EdDSA token in its own database on
+ *     the same server, reads it back and verifies it;
  *   - DBOS (@dbos-inc/dbos-sdk): a workflow of 3 DBOS.runStep steps, started with DBOS.startWorkflow
  *     and awaited with getResult(), its system database on the same server; twice: each step a one-row
  *     INSERT (autocommit, in a database of its own), and each step a no-op;
@@ -17,7 +18,7 @@
  * plus a serial pass (1 worker, 1 run in flight) for the latency and the time per phase of one run.
  * Each worker warms up (`--warmup` runs), then all start together and run until each has done its
  * share of `--runs` and `--seconds` have passed. Afterwards: every Custos run is `completed` with its
- * seven records in order, the live ledger verifies (verifyLive); every DBOS workflow is SUCCESS.
+ * records in order (RUN_RECORDS), the live ledger verifies (verifyLive); every DBOS workflow is SUCCESS.
  *
  * Options: --workers 1,4  --inflight N (per worker, default 32)  --runs N (at least N runs per
  *   configuration, default 1000)  --seconds S (and at least S seconds, default 6)  --warmup N (runs per
@@ -80,6 +81,7 @@ const RUN_RECORDS = [
   'run.step_applied',
   'run.applied',
   'run.verified',
+  'inventory.identity_created',
 ] as const;
 
 // ---------------------------------------------------------------- options
@@ -311,7 +313,7 @@ function phasesText(m: Measured): string {
   const rest = total - per('ledger') - per('connector') - per('read');
   return (
     `file ${per('file').toFixed(2)} ms + advance ${per('advance').toFixed(2)} ms = ${total.toFixed(2)} ms: ` +
-    `ledger transactions ${per('ledger').toFixed(2)} ms (${calls('ledger').toFixed(0)}), ` +
+    `ledger transactions (group-committed) ${per('ledger').toFixed(2)} ms (${calls('ledger').toFixed(0)}), ` +
     `tokens connector ${per('connector').toFixed(2)} ms (${calls('connector').toFixed(0)} calls), ` +
     `reads outside transactions ${per('read').toFixed(2)} ms (${calls('read').toFixed(0)} queries), ` +
     `the rest (policy decision, JWT mint/verify/sign, JSON, event loop) ${rest.toFixed(2)} ms`
@@ -362,7 +364,7 @@ async function setupCustos(
   };
 }
 
-/** Every run completed with its seven records in order; the ledger verifies. */
+/** Every run completed with its records in order (RUN_RECORDS); the ledger verifies. */
 async function checkCustos(ledger: Ledger, firstRunRecord: number, expectedRuns: number): Promise<string[]> {
   const read = ledger.store.read;
   const states = await read.query<{ state: string; n: number | string }>(
@@ -633,7 +635,7 @@ function report(
     }
     const name =
       m.config.kind === 'custos'
-        ? 'Custos auto-approved runs/s end to end (tokens target, 7 ledger records per run)'
+        ? `Custos auto-approved runs/s end to end (tokens target, ${RUN_RECORDS.length} ledger records per run)`
         : `DBOS 3-step workflows/s (${m.config.kind === 'dbos-insert' ? 'each step a one-row INSERT' : 'no-op steps'})`;
     rows.push(
       `| ${escape(`${name}, ${configText(m.config)}`)} | ${fmtInt(m.perSec)} (p50 ${m.p50.toFixed(2)} ms / p99 ${m.p99.toFixed(2)} ms; ${m.errors} errors) | ${escape(rawText)} | ${escape(target)} | ${pass} |`,

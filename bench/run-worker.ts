@@ -23,6 +23,8 @@ import { createInventory } from '../src/inventory/index.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { fingerprintKeyFrom } from '../src/ledger/secrets.js';
 import { RunEngine } from '../src/runs/index.js';
+import { RunWriter, type RunWrite } from '../src/runs/run-writes.js';
+import type { Run } from '../src/runs/index.js';
 import { openStore } from '../src/store/index.js';
 import type { Sql, Store } from '../src/store/sql.js';
 import type { PlainRequest } from '../src/workflows/index.js';
@@ -135,8 +137,23 @@ async function custosDriver(job: RunJob): Promise<Driver> {
   };
   const target = await openStore({ dataDir, databaseUrl: setup.targetUrl });
   const ledger = new Ledger({ store, now });
+  // A run's transactions: its group-committed run writes, and any other ledger transaction it makes
+  // (the run writer's own merged transactions are not counted again).
   const transact = ledger.transact.bind(ledger);
-  ledger.transact = (fn) => timedPhase('ledger', () => transact(fn));
+  let merging = 0;
+  ledger.transact = (fn) => (merging > 0 ? transact(fn) : timedPhase('ledger', () => transact(fn)));
+  const writer = RunWriter.prototype as unknown as {
+    write: (this: RunWriter, w: RunWrite) => Promise<Run>;
+  };
+  const write = writer.write;
+  writer.write = function (this: RunWriter, w: RunWrite) {
+    merging++;
+    try {
+      return timedPhase('ledger', () => write.call(this, w));
+    } finally {
+      merging--;
+    }
+  };
   const inventory = createInventory({ ledger, now });
   const bundles = new BundleRegistry({ ledger, principals: (id) => inventory.getPrincipal(id) });
   const { privateJwk, publicJwk, kid } = setup.authority;

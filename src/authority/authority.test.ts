@@ -212,6 +212,26 @@ describe('delegated authority', () => {
     await expectCode(verifier.assert(token, { ...scope, identity: 'svc-other' }), 'AUTHORITY_SCOPE', 'grant');
   });
 
+  it('remembers a verified token, yet still holds it to its lifetime and never to another signature', async () => {
+    let at = new Date(T0.getTime() - 60_000);
+    const ver = createAuthorityVerifier({ publicKeys: authorityJwks([key]), issuer: ISSUER, now: () => at });
+    const token = await issuer.mint(request);
+    await expectCode(ver.assert(token, scope), 'AUTHORITY_EXPIRED', 'nbf');
+    at = new Date(T0.getTime() + 10_000);
+    await expect(ver.assert(token, scope)).resolves.toMatchObject({ run_id: 'run:1' });
+    // Remembered now: the scope is still checked on every call, and the clock too.
+    await expectCode(ver.assert(token, { ...scope, identity: 'svc-other' }), 'AUTHORITY_SCOPE', 'grant');
+    at = new Date(T0.getTime() + 301_000);
+    await expectCode(ver.assert(token, scope), 'AUTHORITY_EXPIRED', 'exp');
+    at = new Date(T0.getTime() + 10_000);
+    await expect(ver.assert(token, scope)).resolves.toBeDefined();
+    // Another signature on the same header and payload is verified afresh (and fails).
+    const [h, p, s] = token.split('.');
+    const flipped = Buffer.from(base64url.decode(s!));
+    flipped[0] = flipped[0]! ^ 1;
+    await expectCode(ver.assert(`${h!}.${p!}.${base64url.encode(flipped)}`, scope), 'AUTHORITY_INVALID');
+  });
+
   it('treats misuse by the engine as a TypeError', async () => {
     await expect(issuer.mint({ ...request, ttlSeconds: 0 })).rejects.toThrow(TypeError);
     await expect(issuer.mint({ ...request, ttlSeconds: 10 ** 9 })).rejects.toThrow(TypeError);

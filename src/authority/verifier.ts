@@ -15,6 +15,11 @@ export interface AuthorityVerifierOptions {
   readonly issuer: string;
   readonly now: () => Date;
   readonly clockToleranceSeconds?: number;
+  /**
+   * How many verified tokens to remember (default 4096; 0 turns the cache off). A run's authority is
+   * presented for every connector call of the run; the signature and the claims are checked once.
+   */
+  readonly cacheSize?: number;
 }
 
 /** What the caller is about to do; the token must grant exactly this. */
@@ -51,9 +56,22 @@ export function createAuthorityVerifier(options: AuthorityVerifierOptions): Auth
   }
   const jwks = createLocalJWKSet({ keys: options.publicKeys.keys.map((k) => ({ ...k })) });
   const tolerance = options.clockToleranceSeconds ?? 0;
+  const verified = new VerifiedTokens(options.cacheSize ?? 4096);
   return {
     async assert(token, scope) {
-      const claims = await verifyToken(token);
+      let claims = verified.get(token);
+      if (claims === undefined) {
+        claims = await verifyToken(token);
+        verified.set(token, claims);
+      } else {
+        // A remembered token is still checked against the clock, exactly as jose checks it.
+        try {
+          checkLifetime(claims, Math.floor(options.now().getTime() / 1000), tolerance);
+        } catch (e) {
+          verified.delete(token);
+          throw e;
+        }
+      }
       checkScope(claims, scope);
       return claims;
     },
@@ -78,6 +96,44 @@ export function createAuthorityVerifier(options: AuthorityVerifierOptions): Auth
     const parsed = ClaimsSchema.safeParse(payload);
     if (!parsed.success) throw invalid('claims', 'authority claims are malformed', parsed.error);
     return parsed.data as AuthorityClaims;
+  }
+}
+
+/**
+ * Tokens whose signature, header and claims verified, by their exact compact text: the same text
+ * cannot carry another payload or signature, so only the clock remains to be checked on reuse.
+ * Bounded: the oldest entries go first; an entry found expired leaves at once.
+ */
+class VerifiedTokens {
+  private readonly map = new Map<string, AuthorityClaims>();
+
+  constructor(private readonly size: number) {}
+
+  get(token: string): AuthorityClaims | undefined {
+    return this.map.get(token);
+  }
+
+  set(token: string, claims: AuthorityClaims): void {
+    if (this.size <= 0 || this.map.has(token)) return;
+    if (this.map.size >= this.size) {
+      const oldest = this.map.keys().next();
+      if (oldest.done !== true) this.map.delete(oldest.value);
+    }
+    this.map.set(token, claims);
+  }
+
+  delete(token: string): void {
+    this.map.delete(token);
+  }
+}
+
+/** jose's `nbf` and `exp` checks (RFC 7519 §4.1.4-5), for a token verified earlier. */
+function checkLifetime(claims: AuthorityClaims, now: number, tolerance: number): void {
+  if (claims.nbf > now + tolerance) {
+    throw new CustosError('AUTHORITY_EXPIRED', 'authority is not yet valid', { details: { reason: 'nbf' } });
+  }
+  if (claims.exp <= now - tolerance) {
+    throw new CustosError('AUTHORITY_EXPIRED', 'authority has expired', { details: { reason: 'exp' } });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Group commit. Callers hand the writer a transaction body; bodies that arrive while a commit is
  * in flight are run back to back inside ONE database transaction, each in its own savepoint
- * (opened lazily, so a body that only appends records costs no round trip), then their records
+ * (opened lazily, so a body that only appends records costs no round trip; none for a body alone
+ * in its transaction, which is rolled back whole if it throws), then their records
  * are sequenced and the transaction commits once — one fsync for many callers. A body that throws
  * is rolled back alone; if sequencing or the commit fails, every body in the batch fails with
  * LEDGER_APPEND_FAILED and nothing is written (fail closed: no record, no change).
@@ -20,6 +21,12 @@ export interface LedgerTx extends Sql {
   append(draft: RecordDraft): Promise<void>;
   /** Stores personal data in the vault and returns the salted commitment to put in a record. */
   commitPersonalData(value: string): Promise<string>;
+  /**
+   * Runs `fn` in a savepoint of its own: if it throws, what it wrote and the records it queued are
+   * undone and the transaction carries on (the error is rethrown). Lets one body of a group commit
+   * isolate the parts it does for different callers.
+   */
+  isolated<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface Committed<T> {
@@ -83,9 +90,16 @@ export class LedgerWriter {
     const { conn, now } = this.deps;
     let appended: AppendedRecord[];
     let committing = false;
+    // A unit alone in its transaction needs no savepoint: if it throws, the transaction is rolled back.
+    const alone = batch.length === 1 ? batch[0] : undefined;
     try {
       await conn.begin();
-      for (const [i, unit] of batch.entries()) await this.runUnit(unit, `u${i}`);
+      for (const [i, unit] of batch.entries()) await this.runUnit(unit, alone ? undefined : `u${i}`);
+      if (alone?.failed !== undefined) {
+        await conn.rollback().catch(() => undefined);
+        alone.reject(alone.failed);
+        return;
+      }
       const ok = batch.filter((u) => u.failed === undefined);
       const drafts = ok.flatMap((u) => u.drafts);
       appended = drafts.length > 0 ? await sequencePrepared(conn, drafts, now) : [];
@@ -129,17 +143,17 @@ export class LedgerWriter {
     }
   }
 
-  private async runUnit(unit: Unit, savepoint: string): Promise<void> {
+  private async runUnit(unit: Unit, savepoint: string | undefined): Promise<void> {
     const tx = new UnitTx(this.deps.conn, savepoint, this.deps.now, unit.drafts);
     try {
       unit.value = await unit.fn(tx);
       tx.close();
-      if (tx.opened) await this.deps.conn.release(savepoint);
+      if (tx.opened && savepoint !== undefined) await this.deps.conn.release(savepoint);
     } catch (e) {
       tx.close();
       unit.failed = e;
       unit.drafts.length = 0;
-      if (tx.opened) await this.deps.conn.rollbackTo(savepoint);
+      if (tx.opened && savepoint !== undefined) await this.deps.conn.rollbackTo(savepoint);
     }
   }
 }
@@ -148,10 +162,12 @@ class UnitTx implements LedgerTx {
   readonly dialect;
   opened = false;
   private closed = false;
+  private nested = 0;
 
+  /** `savepoint`: the unit's own, opened at its first statement; none when it is alone. */
   constructor(
     private readonly conn: WriteConnection,
-    private readonly savepoint: string,
+    private readonly savepoint: string | undefined,
     private readonly now: () => Date,
     private readonly drafts: PreparedDraft[],
   ) {
@@ -166,7 +182,7 @@ class UnitTx implements LedgerTx {
     if (this.closed) throw new TypeError('transaction used after its body returned');
     if (!this.opened) {
       this.opened = true;
-      await this.conn.savepoint(this.savepoint);
+      if (this.savepoint !== undefined) await this.conn.savepoint(this.savepoint);
     }
   }
 
@@ -188,6 +204,23 @@ class UnitTx implements LedgerTx {
     const prepared = prepareDraft(draft);
     for (const ref of draft.refs ?? []) await this.checkRef(ref.index, ref.leafHash);
     this.drafts.push(prepared);
+  }
+
+  async isolated<T>(fn: () => Promise<T>): Promise<T> {
+    await this.open();
+    const name = `${this.savepoint ?? 'u'}_${++this.nested}`;
+    await this.conn.savepoint(name);
+    const queued = this.drafts.length;
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      this.drafts.length = queued;
+      await this.conn.rollbackTo(name);
+      throw e;
+    }
+    await this.conn.release(name);
+    return value;
   }
 
   async commitPersonalData(value: string): Promise<string> {

@@ -179,16 +179,13 @@ export async function sequencePrepared(
     appended.push({ index, leafHash: leaf, time, bytes });
     prev = leaf;
   }
-  // Independent of each other: issued together, so a pipelining connection sends them in one flight.
   // The first failure fails the batch (and the server aborts the rest of the transaction).
-  const [, , changed] = await Promise.all([
-    conn.insertMany('ledger_records', ['idx', 'data'], records),
-    conn.insertMany('ledger_nodes', ['level', 'idx', 'hash'], nodes),
-    conn.run(
-      'UPDATE ledger_head SET size = ?, compact = ?, last_leaf = ?, last_time = ? WHERE id = 1 AND size = ?',
-      [range.size, encodeCompact(range), prev ?? null, time, head.size],
-    ),
-  ]);
+  const changed = await conn.writeSequenced({
+    records,
+    nodes,
+    head: [range.size, encodeCompact(range), prev ?? null, time],
+    fromSize: head.size,
+  });
   if (changed !== 1) throw new Error('ledger head moved under the ledger lock');
   return appended;
 }

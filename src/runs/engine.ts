@@ -7,9 +7,10 @@ import type { Run } from './run-model.js';
 import { readRun, transition } from './run-store.js';
 import {
   actorOf,
-  decideRun,
   fileRun,
   listRuns,
+  planDecision,
+  recordDecision,
   type FileRequest,
   type RunEngineCoreDeps,
 } from './run-engine.js';
@@ -18,7 +19,10 @@ import { executeRun, rollbackRun, type Executed, type ExecuteHooks } from './run
 import { recoverRuns } from './run-recover.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import { onRunVerified, reviewGrant } from './grants.js';
-import { doneSteps, recordInventoryEffects } from './inventory-effects.js';
+import { recordInventoryEffects, type DoneStep } from './inventory-effects.js';
+import { readOnce } from './inventory-reads.js';
+import { RunWriter } from './run-writes.js';
+import { SharedReads } from './shared-reads.js';
 import { scheduleCredentialTimers } from './credential-timers.js';
 import { listGrants, readGrant, type Grant, type GrantState } from './grant-store.js';
 import { tick, workflowOfRun, type TickResult } from './tick.js';
@@ -35,14 +39,23 @@ export interface RunEngineDeps extends RunEngineCoreDeps, ExecuteHooks {
 }
 
 export class RunEngine {
-  constructor(private readonly deps: RunEngineDeps) {}
+  private readonly writer: RunWriter;
+  private readonly reads: SharedReads;
+
+  constructor(private readonly deps: RunEngineDeps) {
+    this.writer = new RunWriter(deps.ledger);
+    this.reads = new SharedReads(deps.ledger.store.read, deps.inventory, deps.bundles);
+  }
 
   file(input: FileRequest): Promise<Run> {
-    return fileRun(this.deps, input);
+    return fileRun(
+      { ...this.deps, inventory: this.reads.inventory, writer: this.writer, reads: this.reads },
+      input,
+    );
   }
 
   get(id: string): Promise<Run> {
-    return readRun(this.deps.ledger.store.read, id);
+    return this.reads.run(id);
   }
 
   list(state?: string): Promise<Run[]> {
@@ -57,12 +70,26 @@ export class RunEngine {
     return approveRun(this.deps, runId, approval);
   }
 
-  /** Moves a run as far as it can go now: decision, then (once approved) execution and verification. */
+  /**
+   * Moves a run as far as it can go now: decision, then (once approved) execution and verification.
+   * An automatic decision commits with the start of execution; each entity of the inventory is read
+   * once per call.
+   */
   async advance(runId: string): Promise<Executed> {
-    let run = await this.get(runId);
-    if (run.state === 'requested') run = await decideRun(this.deps, run);
+    const deps = {
+      ...this.deps,
+      inventory: readOnce(this.reads.inventory),
+      activeBundle: () => this.reads.activeBundle(),
+    };
+    const run = await this.get(runId);
+    if (run.state === 'requested') {
+      const planned = await planDecision(deps, run);
+      if (planned.event === 'decided_auto') return executeRun(this.execDeps(deps), run, { decided: planned });
+      const { value } = await deps.ledger.transact((tx) => recordDecision(tx, run, planned));
+      return { run: value, secrets: [] };
+    }
     if (run.state === 'approved' || run.state === 'executing' || run.state === 'verifying') {
-      return executeRun(this.execDeps(), run);
+      return executeRun(this.execDeps(deps), run);
     }
     return { run, secrets: [] };
   }
@@ -113,8 +140,10 @@ export class RunEngine {
   async rollback(runId: string, by: string): Promise<Run> {
     const actor = await actorOf(this.deps.inventory, by);
     const run = await this.get(runId);
-    await this.deps.ledger.transact((tx) => transition(tx, run, 'rollback', actor, {}, {}, this.deps.now()));
-    return rollbackRun(this.execDeps(), await this.get(runId));
+    const { value: rolling } = await this.deps.ledger.transact((tx) =>
+      transition(tx, run, 'rollback', actor, {}, {}, this.deps.now()),
+    );
+    return rollbackRun(this.execDeps(), rolling);
   }
 
   /** A named person abandons a run that has not completed; nothing more is applied. */
@@ -122,10 +151,10 @@ export class RunEngine {
     const actor = await actorOf(this.deps.inventory, by);
     if (reason.trim() === '') throw new CustosError('INPUT_INVALID', 'aborting a run needs a reason');
     const run = await this.get(runId);
-    await this.deps.ledger.transact((tx) =>
+    const { value } = await this.deps.ledger.transact((tx) =>
       transition(tx, run, 'abort', actor, { reason }, { reason }, this.deps.now()),
     );
-    return this.get(runId);
+    return value;
   }
 
   /**
@@ -166,10 +195,9 @@ export class RunEngine {
     return this.grant(grantId);
   }
 
-  /** In the transaction that records `verified`: opens or closes an exception or break-glass grant. */
-  protected async onVerified(tx: LedgerTx, run: Run): Promise<void> {
+  /** In the transaction that records `verified`: what the run changed, and its grants. */
+  protected async onVerified(tx: LedgerTx, run: Run, steps: readonly DoneStep[]): Promise<void> {
     const action = run.request.action;
-    const steps = await doneSteps(tx, run.id);
     await scheduleCredentialTimers(tx, run, steps, this.deps.now());
     if (steps.length > 0) {
       await recordInventoryEffects(tx, run, steps, await workflowOfRun(this.deps.bundles, run), this.deps);
@@ -189,17 +217,18 @@ export class RunEngine {
   }
 
   /** What execution needs: the step timeout, and grants opened or closed with each completion. */
-  private execDeps() {
+  private execDeps(deps: RunEngineDeps = this.deps) {
     return {
-      ...this.deps,
+      ...deps,
+      runs: this.writer,
       stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300,
       workflowOwners: async (run: Run) => {
         const w = await workflowOfRun(this.deps.bundles, run);
         return [...new Set([...Object.values(w.owners), ...w.escalation])];
       },
-      onVerified: async (tx: LedgerTx, run: Run) => {
-        await this.onVerified(tx, run);
-        await this.deps.onVerified?.(tx, run);
+      onVerified: async (tx: LedgerTx, run: Run, steps: readonly DoneStep[]) => {
+        await this.onVerified(tx, run, steps);
+        await this.deps.onVerified?.(tx, run, steps);
       },
     };
   }

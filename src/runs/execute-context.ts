@@ -13,15 +13,19 @@ import type { Inventory } from '../inventory/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Run } from './run-model.js';
+import type { DoneStep } from './inventory-effects.js';
+import type { RunWriter } from './run-writes.js';
 
 /**
  * The moments at which a crash leaves a distinct durable state behind, in the order execution
  * reaches them (`apply:after` is after the target committed the effect, before Custos recorded it).
+ * Execution starts in one transaction (the decision when it was automatic, `execution_started` and
+ * the first step's `step_started` with its prior state), and a run's last step records
+ * `step_applied` with `applied`: `step_applied:after` is reached only between the steps of a run
+ * of several, and when a rollback settles a step whose outcome was unknown.
  */
 export const CRASH_POINTS = [
   'execution_started:before',
-  'execution_started:after',
-  'step_started:before',
   'step_started:after',
   'apply:after',
   'step_applied:after',
@@ -39,7 +43,7 @@ export interface ExecuteHooks {
    * Runs inside the transaction that records `verified`, so what it writes commits with the run's
    * completion or not at all (exception and break-glass grants).
    */
-  readonly onVerified?: (tx: LedgerTx, run: Run) => Promise<void>;
+  readonly onVerified?: (tx: LedgerTx, run: Run, steps: readonly DoneStep[]) => Promise<void>;
   /** The workflow's owners and escalation path, for alerts (the engine knows the bundles). */
   readonly workflowOwners?: (run: Run) => Promise<string[]>;
   /** Called at each crash point, after what precedes it is durable: crash tests kill the process here. */
@@ -54,6 +58,8 @@ export interface ExecuteDeps extends ExecuteHooks {
   readonly now: () => Date;
   /** Bounds every connector call; may be fractional. The delegated authority expires with it. */
   readonly stepTimeoutSeconds: number;
+  /** Group-commits the transactions of execution with those of other runs (run-writes.ts). */
+  readonly runs: RunWriter;
 }
 
 export interface Failure {

@@ -29,30 +29,6 @@ export interface DoneStep {
   readonly outputs: Readonly<Record<string, JsonValue>>;
 }
 
-/** The steps of a run that recorded an effect (outputs), in step order. */
-export async function doneSteps(tx: LedgerTx, runId: string): Promise<DoneStep[]> {
-  const rows = await tx.query<{
-    step_id: string;
-    action: string;
-    system_id: string;
-    identity_id: string;
-    params: string;
-    outputs: string;
-  }>(
-    `SELECT step_id, action, system_id, identity_id, params, outputs FROM run_steps
-     WHERE run_id = ? AND outputs IS NOT NULL ORDER BY step_id`,
-    [runId],
-  );
-  return rows.map((r) => ({
-    stepId: r.step_id,
-    action: r.action,
-    systemId: r.system_id,
-    identityId: r.identity_id,
-    params: JSON.parse(r.params) as Record<string, JsonValue>,
-    outputs: (JSON.parse(r.outputs) as { outputs: Record<string, JsonValue> }).outputs,
-  }));
-}
-
 interface Change {
   readonly input: IdentityInput;
   readonly mode: 'create' | 'upsert';

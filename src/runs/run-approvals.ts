@@ -112,7 +112,7 @@ export async function approveRun(
   checkApprovalAllowed(ctx, { ...vote, rationale: verified.rationale }, run.decision.riskTier);
   const evaluation = evaluateApprovals({ ...ctx, approvals: [...ctx.approvals, vote] });
   const actor = { kind: 'human' as const, id: verified.principal };
-  await deps.ledger.transact(async (tx) => {
+  const { value } = await deps.ledger.transact(async (tx) => {
     await tx.run(
       'INSERT INTO run_approvals (run_id, principal, decision, groups, signed, at) VALUES (?, ?, ?, ?, ?, ?)',
       [run.id, vote.principal, vote.decision, JSON.stringify(vote.groups), JSON.stringify(verified), now],
@@ -130,7 +130,7 @@ export async function approveRun(
       },
     });
     if (evaluation.denied)
-      await transition(
+      return transition(
         tx,
         run,
         'rejected',
@@ -139,9 +139,9 @@ export async function approveRun(
         { reason: verified.rationale },
         deps.now(),
       );
-    else if (evaluation.satisfied) {
-      await transition(tx, run, 'approved', actor, { assignment: evaluation.assignment }, {}, deps.now());
-    }
+    if (evaluation.satisfied)
+      return transition(tx, run, 'approved', actor, { assignment: evaluation.assignment }, {}, deps.now());
+    return run;
   });
-  return readRun(deps.ledger.store.read, run.id);
+  return value;
 }

@@ -7,20 +7,24 @@
 import crypto from 'node:crypto';
 import { canonicalize, type JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
-import type { Inventory } from '../inventory/index.js';
+import type { Inventory, System } from '../inventory/index.js';
+import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Actor } from '../ledger/record.js';
-import { decide } from '../policy/index.js';
+import { decide, type Decision, type LoadedBundle } from '../policy/index.js';
 import { durationSeconds } from '../policy/duration.js';
 import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, PlainRequest } from '../workflows/index.js';
 import { requestFromInventory } from '../workflows/index.js';
 import { gateFailure } from './gate.js';
+import type { RunWriter } from './run-writes.js';
+import type { SharedReads } from './shared-reads.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
 import { grantLimitFailure } from './grant-limits.js';
-import { planSteps, type Run } from './run-model.js';
-import { readRun, transition, RUN_COLUMNS, toRun } from './run-store.js';
+import { planSteps, type PlannedStep, type Run } from './run-model.js';
+import { afterTransition, transition, RUN_COLUMNS, toRun, type TransitionUpdate } from './run-store.js';
+import { nextState } from './state-machine.js';
 
 export interface RunEngineCoreDeps {
   readonly ledger: Ledger;
@@ -45,8 +49,14 @@ export async function actorOf(inventory: Inventory, id: string): Promise<Actor> 
   return { kind: principal.kind === 'person' ? 'human' : 'non_human', id };
 }
 
+/** How filing reads and writes: through the engine's shared reads and its run writer. */
+export interface FileDeps extends RunEngineCoreDeps {
+  readonly writer: RunWriter;
+  readonly reads: SharedReads;
+}
+
 /** Files a request as a run (idempotent per requester and idempotency key). */
-export async function fileRun(deps: RunEngineCoreDeps, input: FileRequest): Promise<Run> {
+export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> {
   const actor = await actorOf(deps.inventory, input.requester);
   if (input.justification.trim() === '')
     throw new CustosError('INPUT_INVALID', 'a request needs a justification');
@@ -54,43 +64,86 @@ export async function fileRun(deps: RunEngineCoreDeps, input: FileRequest): Prom
     throw new CustosError('INPUT_INVALID', 'bad idempotency key');
   const requestText = canonicalize(input.request);
   const inputHash = `sha256:${crypto.createHash('sha256').update(requestText).digest('hex')}`;
-  const existing = await deps.ledger.store.read.query<{ id: string; input_hash: string }>(
-    'SELECT id, input_hash FROM runs WHERE requester = ? AND idempotency_key = ?',
-    [input.requester, input.idempotencyKey],
-  );
-  if (existing[0] !== undefined) {
-    if (existing[0].input_hash !== inputHash) {
+  const existing = await deps.reads.filedAs(input.requester, input.idempotencyKey);
+  if (existing !== undefined) {
+    if (existing.inputHash !== inputHash) {
       throw new CustosError('RUN_DUPLICATE', 'this idempotency key was used for a different request');
     }
-    return readRun(deps.ledger.store.read, existing[0].id);
+    return deps.reads.run(existing.id);
   }
   const id = `run_${crypto.randomUUID()}`;
-  const now = deps.now().toISOString();
-  await deps.ledger.transact(async (tx) => {
-    await tx.run(
-      `INSERT INTO runs (id, requester, idempotency_key, request, input_hash, justification, state, attempts, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'requested', 0, ?, ?)`,
-      [id, input.requester, input.idempotencyKey, requestText, inputHash, input.justification, now, now],
-    );
-    await tx.append({
-      type: 'run.requested',
-      correlationId: id,
-      actor,
-      subject: { kind: 'run', id },
-      payload: {
-        request: JSON.parse(requestText) as JsonValue,
-        inputHash,
-        justification: input.justification,
-        idempotencyKey: input.idempotencyKey,
+  const now = deps.now();
+  const run: Run = {
+    id,
+    requester: input.requester,
+    idempotencyKey: input.idempotencyKey,
+    request: JSON.parse(requestText) as Run['request'],
+    inputHash,
+    justification: input.justification,
+    state: 'requested',
+    reason: null,
+    workflow: null,
+    bundleHash: null,
+    decision: null,
+    digest: null,
+    executor: null,
+    attempts: 0,
+    origin: null,
+  };
+  return deps.writer.write({
+    run,
+    at: now,
+    insert: { request: requestText },
+    changes: [
+      {
+        record: {
+          type: 'run.requested',
+          correlationId: id,
+          actor,
+          subject: { kind: 'run', id },
+          payload: {
+            request: JSON.parse(requestText) as JsonValue,
+            inputHash,
+            justification: input.justification,
+            idempotencyKey: input.idempotencyKey,
+          },
+        },
       },
-    });
+    ],
   });
-  return readRun(deps.ledger.store.read, id);
+}
+
+/**
+ * What the decision of a requested run will record: its transition, the steps it plans and the
+ * run as it leaves the transition (so execution can start in the same transaction, without
+ * reading the run back).
+ */
+export interface PlannedDecision {
+  readonly event: 'gate_failed' | 'decided_deny' | 'decided_auto' | 'decided_approvals';
+  readonly payload: Record<string, JsonValue>;
+  readonly update: TransitionUpdate;
+  readonly steps: readonly PlannedStep[];
+  readonly route: Decision['route'];
+  /** The run once the decision is recorded. */
+  readonly next: Run;
+  /** The system the run acts on, as read for the decision. */
+  readonly system: System;
+  readonly now: Date;
 }
 
 /** requested -> unreconciled | denied | approved | awaiting_approval. */
 export async function decideRun(deps: RunEngineCoreDeps, run: Run): Promise<Run> {
-  const bundle = await deps.bundles.active();
+  const planned = await planDecision(deps, run);
+  const { value } = await deps.ledger.transact((tx) => recordDecision(tx, run, planned));
+  return value;
+}
+
+/** Decides a requested run (reads and policy only: nothing is written). */
+export async function planDecision(
+  deps: RunEngineCoreDeps & { readonly activeBundle?: () => Promise<LoadedBundle | undefined> },
+  run: Run,
+): Promise<PlannedDecision> {
+  const bundle = await (deps.activeBundle ?? (() => deps.bundles.active()))();
   if (bundle === undefined) throw new CustosError('NOT_FOUND', 'no active workflow bundle: deploy one first');
   const request = await requestFromInventory(deps.inventory, bundle, run.request);
   const decision = decide(bundle, request);
@@ -101,86 +154,86 @@ export async function decideRun(deps: RunEngineCoreDeps, run: Run): Promise<Run>
   const now = deps.now();
   const gate = gateFailure(system, maxAge, now);
   const digest = requestDigest({ request: run.request, decision, runId: run.id });
-  await deps.ledger.transact(async (tx) => {
-    if (gate !== undefined) {
-      await transition(
-        tx,
-        run,
-        'gate_failed',
-        SYSTEM,
-        { reason: gate, system: system.id },
-        { reason: gate },
-        now,
-      );
-      return;
-    }
-    const limit = decision.allowed ? grantLimitFailure(run.request, workflow) : undefined;
-    if (limit !== undefined) {
-      await transition(
-        tx,
-        run,
-        'decided_deny',
-        SYSTEM,
-        { allowed: false, reasons: [limit], determiningPolicies: [...decision.determiningPolicies], digest },
-        {
-          bundleHash: bundle.hash,
-          decision: JSON.parse(JSON.stringify(decision)) as JsonValue,
-          digest,
-          ...(decision.workflow === undefined ? {} : { workflow: decision.workflow }),
-          reason: limit,
-        },
-        now,
-      );
-      return;
-    }
-    const event = !decision.allowed
-      ? 'decided_deny'
-      : decision.route?.mode === 'auto'
-        ? 'decided_auto'
-        : 'decided_approvals';
-    const steps = decision.allowed ? planSteps(run.request, system.id) : [];
-    for (const step of steps) {
-      await tx.run(
-        `INSERT INTO run_steps (run_id, step_id, action, system_id, identity_id, params, status) VALUES (?, ?, ?, ?, ?, ?, 'planned')`,
-        [run.id, step.stepId, step.action, step.systemId, step.identityId, JSON.stringify(step.params)],
-      );
-    }
-    await transition(
-      tx,
-      run,
-      event,
-      SYSTEM,
-      {
-        allowed: decision.allowed,
-        riskTier: decision.riskTier ?? null,
-        route: decision.route?.name ?? null,
-        requirements: (decision.route?.requirements ?? []).map((r) => ({ group: r.group, count: r.count })),
-        ordered: decision.route?.ordered ?? false,
-        determiningPolicies: [...decision.determiningPolicies],
-        reasons: [...decision.reasons],
-        digest,
-        steps: steps.map((s) => ({
-          stepId: s.stepId,
-          action: s.action,
-          system: s.systemId,
-          identity: s.identityId,
-        })),
-      },
+  const plan = (
+    event: PlannedDecision['event'],
+    payload: Record<string, JsonValue>,
+    update: TransitionUpdate,
+    steps: readonly PlannedStep[] = [],
+  ): PlannedDecision => ({
+    event,
+    payload,
+    update,
+    steps,
+    route: decision.route,
+    next: afterTransition(run, nextState(run.state, event), update),
+    system,
+    now,
+  });
+  if (gate !== undefined) return plan('gate_failed', { reason: gate, system: system.id }, { reason: gate });
+  const decisionJson = JSON.parse(JSON.stringify(decision)) as JsonValue;
+  const limit = decision.allowed ? grantLimitFailure(run.request, workflow) : undefined;
+  if (limit !== undefined) {
+    return plan(
+      'decided_deny',
+      { allowed: false, reasons: [limit], determiningPolicies: [...decision.determiningPolicies], digest },
       {
         bundleHash: bundle.hash,
-        decision: JSON.parse(JSON.stringify(decision)) as JsonValue,
+        decision: decisionJson,
         digest,
-        ...(decision.workflow === undefined
-          ? {}
-          : { workflow: decision.workflow, executor: `executor:${decision.workflow}` }),
-        reason: decision.allowed ? null : decision.reasons.join('; '),
+        ...(decision.workflow === undefined ? {} : { workflow: decision.workflow }),
+        reason: limit,
       },
-      now,
     );
-    if (event === 'decided_approvals' && decision.route !== undefined)
-      await scheduleApprovalTimers(tx, run.id, decision.route, now);
-  });
-  return readRun(deps.ledger.store.read, run.id);
+  }
+  const event = !decision.allowed
+    ? 'decided_deny'
+    : decision.route?.mode === 'auto'
+      ? 'decided_auto'
+      : 'decided_approvals';
+  const steps = decision.allowed ? planSteps(run.request, system.id) : [];
+  return plan(
+    event,
+    {
+      allowed: decision.allowed,
+      riskTier: decision.riskTier ?? null,
+      route: decision.route?.name ?? null,
+      requirements: (decision.route?.requirements ?? []).map((r) => ({ group: r.group, count: r.count })),
+      ordered: decision.route?.ordered ?? false,
+      determiningPolicies: [...decision.determiningPolicies],
+      reasons: [...decision.reasons],
+      digest,
+      steps: steps.map((s) => ({
+        stepId: s.stepId,
+        action: s.action,
+        system: s.systemId,
+        identity: s.identityId,
+      })),
+    },
+    {
+      bundleHash: bundle.hash,
+      decision: decisionJson,
+      digest,
+      ...(decision.workflow === undefined
+        ? {}
+        : { workflow: decision.workflow, executor: `executor:${decision.workflow}` }),
+      reason: decision.allowed ? null : decision.reasons.join('; '),
+    },
+    steps,
+  );
+}
+
+/** Writes a planned decision in the caller's transaction: its steps, its transition, its timers. */
+export async function recordDecision(tx: LedgerTx, run: Run, planned: PlannedDecision): Promise<Run> {
+  for (const step of planned.steps) {
+    await tx.run(
+      `INSERT INTO run_steps (run_id, step_id, action, system_id, identity_id, params, status) VALUES (?, ?, ?, ?, ?, ?, 'planned')`,
+      [run.id, step.stepId, step.action, step.systemId, step.identityId, JSON.stringify(step.params)],
+    );
+  }
+  const next = await transition(tx, run, planned.event, SYSTEM, planned.payload, planned.update, planned.now);
+  if (planned.event === 'decided_approvals' && planned.route !== undefined)
+    await scheduleApprovalTimers(tx, run.id, planned.route, planned.now);
+  return next;
 }
 
 async function systemOf(inventory: Inventory, plain: PlainRequest): Promise<string> {

@@ -6,6 +6,11 @@
  * timeout. A connector error, a timeout, a failed verification or a credential that could not be
  * delivered pauses the run — never success.
  *
+ * Moves that nothing happens between commit together: the start of execution (with the automatic
+ * decision that allowed it, when there was one, and the first step's `step_started` with the prior
+ * state read just before), and a run's last `step_applied` with `applied`. Each record is still
+ * appended in the transaction of the state change it records, in the same order.
+ *
  * Secrets are held in memory only and handed to the caller once, when this call returns. A call
  * that continues an interrupted attempt (`interrupted`: a restart, or a run found mid-flight) has no
  * one to hand them to; nor can an effect that is `already_applied` return its secret. Such a
@@ -13,9 +18,10 @@
  */
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
-import type { IssuedSecret } from '../connectors/contract.js';
+import type { IssuedSecret, PriorState } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
-import { readRun, transition } from './run-store.js';
+import { SYSTEM_ACTOR } from '../ledger/ledger.js';
+import type { PlannedDecision } from './run-engine.js';
 import {
   RunAuthority,
   alertPaused,
@@ -24,10 +30,19 @@ import {
   failureOf,
   isConcurrent,
   type ExecuteDeps,
-  type Failure,
 } from './execute-context.js';
-import { loadSteps, setStatus, type StoredStep } from './run-steps.js';
-import { connectorFor, runStep } from './step-runner.js';
+import { undelivered, undeliveredPause, type Pause } from './undelivered.js';
+import {
+  appliedMove,
+  doneStepsOf,
+  journalApplied,
+  loadSteps,
+  plannedSteps,
+  setStatus,
+  startedMove,
+  type StoredStep,
+} from './run-steps.js';
+import { applyStep, connectorFor, readPrior, type StepOutcome } from './step-runner.js';
 
 export { rollbackRun } from './run-rollback.js';
 export type { ExecuteDeps, ExecuteHooks } from './execute-context.js';
@@ -41,11 +56,17 @@ export interface Executed {
 export interface ExecuteOptions {
   /** Continue an attempt a crash interrupted: its secrets are lost, and so are any issued now. */
   readonly interrupted?: boolean;
+  /** An automatic decision not yet recorded: it commits with the start of execution. */
+  readonly decided?: PlannedDecision;
 }
 
-interface Pause extends Failure {
-  /** The step whose credential was never delivered. */
-  readonly undelivered?: string;
+/** Where applying stopped; `pending` is the last effect, recorded with the run's next transition. */
+interface Applied {
+  readonly steps: StoredStep[];
+  readonly pause?: Pause;
+  readonly pending?: StepOutcome;
+  /** The step whose start this call journalled with the start of execution. */
+  readonly started?: string;
 }
 
 export async function executeRun(
@@ -53,72 +74,148 @@ export async function executeRun(
   run: Run,
   options: ExecuteOptions = {},
 ): Promise<Executed> {
-  const read = deps.ledger.store.read;
+  const { decided } = options;
   const interrupted = options.interrupted === true || run.state === 'executing' || run.state === 'verifying';
-  let steps = await loadSteps(read, deps.inventory, run.id);
+  let steps =
+    decided === undefined
+      ? await loadSteps(deps.ledger.store.read, deps.inventory, run.id)
+      : await plannedSteps(deps.inventory, run.id, decided.steps);
   const authority = new RunAuthority(
     deps,
-    run,
+    decided?.next ?? run,
     steps.map((s) => s.step),
   );
   if (interrupted) await recordRecovery(deps, run, authority);
-  if (run.state === 'approved' || run.state === 'paused') {
-    const event = run.state === 'approved' ? 'execution_started' : 'resume';
-    const claims = await authority.claims();
-    deps.crashPoint?.('execution_started:before');
-    await deps.ledger.transact((tx) =>
-      transition(tx, run, event, executorOf(run), { authority: claims }, {}, deps.now()),
-    );
-    deps.crashPoint?.('execution_started:after');
-    run = await readRun(read, run.id);
+  let applied: Applied = { steps };
+  if (decided !== undefined || run.state === 'approved' || run.state === 'paused') {
+    let start: Applied;
+    ({ run, ...start } = await startExecution(deps, run, steps, authority, decided));
+    applied = start;
+    steps = start.steps;
   }
   const held = new Map<string, IssuedSecret>();
   if (run.state === 'executing') {
-    const pause = await applySteps(deps, run, steps, authority, held, interrupted);
-    await conclude(deps, run, pause === undefined ? 'applied' : 'failed', pause, {});
+    if (applied.pause === undefined)
+      applied = await applySteps(deps, run, applied, authority, held, interrupted);
+    steps = applied.steps;
+    const { pause, pending } = applied;
+    run = await conclude(deps, run, pause === undefined ? 'applied' : 'failed', pause, {}, steps, pending);
     if (pause === undefined) deps.crashPoint?.('applied:after');
-    run = await readRun(read, run.id);
   }
   if (run.state === 'verifying') {
-    steps = await loadSteps(read, deps.inventory, run.id);
     const lost = steps.find((s) => undelivered(s, run, held, interrupted));
     const { checks, pause } =
       lost === undefined
         ? await verifySteps(deps, steps, authority, held)
         : { checks: [], pause: undeliveredPause(lost.step.stepId) };
-    await conclude(deps, run, pause === undefined ? 'verified' : 'failed', pause, { checks });
+    run = await conclude(deps, run, pause === undefined ? 'verified' : 'failed', pause, { checks }, steps);
     if (pause === undefined) deps.crashPoint?.('verified:after');
-    run = await readRun(read, run.id);
   }
   return { run, secrets: interrupted ? [] : [...held.values()] };
+}
+
+/**
+ * approved (or a run decided automatically, or paused) -> executing, in one transaction with the
+ * decision and with the first step's journal when that step is still to be started: its prior state
+ * is read first, so that the transaction records it. A prior that cannot be read pauses the run
+ * once execution has started, as any failure of a step.
+ */
+async function startExecution(
+  deps: ExecuteDeps,
+  run: Run,
+  steps: StoredStep[],
+  authority: RunAuthority,
+  decided: PlannedDecision | undefined,
+): Promise<{ run: Run } & Applied> {
+  const event = run.state === 'paused' ? 'resume' : 'execution_started';
+  const claims = await authority.claims();
+  deps.crashPoint?.('execution_started:before');
+  const first = steps.findIndex((s) => s.status === 'planned' || s.status === 'applying');
+  const next = steps[first];
+  let prior: PriorState | undefined;
+  let pause: Pause | undefined;
+  if (next?.status === 'planned') {
+    try {
+      prior = await readPrior(deps, next, authority);
+    } catch (e) {
+      if (isConcurrent(e)) throw e;
+      pause = failureOf(e, next.step.stepId);
+    }
+  }
+  const approved = decided?.next ?? run;
+  const started = await deps.runs.write({
+    run,
+    at: deps.now(),
+    ...(decided === undefined ? {} : { steps: decided.steps }),
+    changes: [
+      ...(decided === undefined
+        ? []
+        : [
+            {
+              transition: decided.event,
+              actor: SYSTEM_ACTOR,
+              payload: decided.payload,
+              update: decided.update,
+            },
+          ]),
+      { transition: event, actor: executorOf(approved), payload: { authority: claims } },
+      ...(prior === undefined
+        ? []
+        : [{ move: (r: Run) => startedMove(r, next!.step, prior, authority.jti) }]),
+    ],
+  });
+  if (prior === undefined) return { run: started, steps, ...(pause === undefined ? {} : { pause }) };
+  deps.crashPoint?.('step_started:after');
+  const out = [...steps];
+  out[first] = { ...next!, status: 'applying', prior };
+  return { run: started, steps: out, started: next!.step.stepId };
 }
 
 async function applySteps(
   deps: ExecuteDeps,
   run: Run,
-  steps: readonly StoredStep[],
+  from: Applied,
   authority: RunAuthority,
   held: Map<string, IssuedSecret>,
   interrupted: boolean,
-): Promise<Pause | undefined> {
-  for (let stored of steps) {
+): Promise<Applied> {
+  const out = [...from.steps];
+  let pending: StepOutcome | undefined;
+  const stop = (pause: Pause): Applied => ({
+    steps: out,
+    pause,
+    ...(pending === undefined ? {} : { pending }),
+  });
+  for (const [i, current] of out.entries()) {
+    let stored = current;
     const id = stored.step.stepId;
     try {
       if (stored.status === 'planned' || stored.status === 'applying') {
-        const outcome = await runStep(deps, run, stored, authority);
+        // The effect before this one is recorded before this one starts.
+        if (pending !== undefined) await journalPending(deps, run, pending);
+        pending = undefined;
+        const outcome = await applyStep(deps, run, stored, authority, id === from.started);
+        pending = outcome;
         if (outcome.secret !== undefined) held.set(id, outcome.secret);
-        stored = { ...stored, status: 'applied', result: outcome.result };
+        stored = out[i] = { ...stored, status: 'applied', result: outcome.result };
       }
-      if (undelivered(stored, run, held, interrupted)) return undeliveredPause(id);
+      if (undelivered(stored, run, held, interrupted)) return stop(undeliveredPause(id));
       if (stored.status !== 'applied') {
         throw new CustosError('TARGET_STATE_MISMATCH', `step ${id} is ${stored.status}, not applied`);
       }
     } catch (e) {
       if (isConcurrent(e)) throw e;
-      return failureOf(e, id);
+      return stop(failureOf(e, id));
     }
   }
-  return undefined;
+  return { steps: out, ...(pending === undefined ? {} : { pending }) };
+}
+
+async function journalPending(deps: ExecuteDeps, run: Run, pending: StepOutcome): Promise<void> {
+  await deps.ledger.transact((tx) =>
+    journalApplied(tx, run, pending.step, pending.result, pending.recovered),
+  );
+  deps.crashPoint?.('step_applied:after');
 }
 
 async function verifySteps(
@@ -152,61 +249,37 @@ async function verifySteps(
   return { checks, pause };
 }
 
-/** The transition that ends a phase, with what must commit alongside it. */
+/**
+ * The transition that ends a phase, with what must commit alongside it: the last step's
+ * `step_applied` (before it), the alert of a pause, and what a verified run changes.
+ */
 async function conclude(
   deps: ExecuteDeps,
   run: Run,
   event: 'applied' | 'verified' | 'failed',
   pause: Pause | undefined,
   payload: Record<string, JsonValue>,
-): Promise<void> {
-  await deps.ledger.transact(async (tx) => {
-    const fields = pause === undefined ? {} : { ...pause };
-    const reason = pause?.reason ?? null;
-    const to = await transition(
-      tx,
-      run,
-      event,
-      executorOf(run),
-      { ...payload, ...fields },
-      { reason },
-      deps.now(),
-    );
-    if (to === 'paused') await alertPaused(tx, deps, run, reason);
-    if (pause?.undelivered !== undefined)
-      await setStatus(tx, run.id, [pause.undelivered], ['applied'], 'undelivered');
-    if (event === 'verified' && deps.onVerified !== undefined)
-      await deps.onVerified(tx, { ...run, state: to, reason });
+  steps: readonly StoredStep[],
+  pending?: StepOutcome,
+): Promise<Run> {
+  const reason = pause?.reason ?? null;
+  return deps.runs.write({
+    run,
+    at: deps.now(),
+    changes: [
+      ...(pending === undefined
+        ? []
+        : [{ move: (r: Run) => appliedMove(r, pending.step, pending.result, pending.recovered) }]),
+      { transition: event, actor: executorOf(run), payload: { ...payload, ...pause }, update: { reason } },
+    ],
+    after: async (tx, next) => {
+      if (next.state === 'paused') await alertPaused(tx, deps, run, reason);
+      if (pause?.undelivered !== undefined)
+        await setStatus(tx, run.id, [pause.undelivered], ['applied'], 'undelivered');
+      if (event === 'verified' && deps.onVerified !== undefined)
+        await deps.onVerified(tx, next, doneStepsOf(steps));
+    },
   });
-}
-
-/**
- * Whether a step's credential can no longer reach the requester: it was issued in this attempt
- * and this call does not hold it to hand over (or, continuing an interrupted attempt, has no one
- * to hand it to). Credentials issued in earlier attempts were handed over when those returned.
- */
-function undelivered(
-  stored: StoredStep,
-  run: Run,
-  held: ReadonlyMap<string, IssuedSecret>,
-  interrupted: boolean,
-): boolean {
-  if (stored.status === 'undelivered') return true;
-  const r = stored.result;
-  if (stored.status !== 'applied' || r === null || !r.issuedSecret || r.attempt !== run.attempts)
-    return false;
-  return interrupted || !held.has(stored.step.stepId);
-}
-
-function undeliveredPause(step: string): Pause {
-  return {
-    reason:
-      `the credential issued by step ${step} was never delivered (the attempt that issued it was interrupted): ` +
-      'roll back or abort this run, then request again',
-    retryable: false,
-    step,
-    undelivered: step,
-  };
 }
 
 /** A run continued after an interruption says so, with the authority of the continuing attempt. */

@@ -8,7 +8,7 @@
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
 import type { Run } from './run-model.js';
-import { readRun, transition } from './run-store.js';
+import { transition } from './run-store.js';
 import {
   RunAuthority,
   alertPaused,
@@ -29,8 +29,7 @@ export async function rollbackRun(
   run: Run,
   options: { interrupted?: boolean } = {},
 ): Promise<Run> {
-  const read = deps.ledger.store.read;
-  const steps = (await loadSteps(read, deps.inventory, run.id))
+  const steps = (await loadSteps(deps.ledger.store.read, deps.inventory, run.id))
     .filter((s) => RESTORABLE.has(s.status))
     .reverse();
   const authority = new RunAuthority(
@@ -60,8 +59,8 @@ export async function rollbackRun(
       break;
     }
   }
-  await deps.ledger.transact(async (tx) => {
-    const to = await transition(
+  const { value: after } = await deps.ledger.transact(async (tx) => {
+    const next = await transition(
       tx,
       run,
       failure === undefined ? 'rolled_back' : 'failed',
@@ -70,14 +69,14 @@ export async function rollbackRun(
       { reason: failure ?? null },
       deps.now(),
     );
-    if (to === 'paused') await alertPaused(tx, deps, run, failure ?? null);
+    if (next.state === 'paused') await alertPaused(tx, deps, run, failure ?? null);
     if (failure === undefined) {
       const ids = steps.map((s) => s.step.stepId);
       await setStatus(tx, run.id, ids, ['applying', 'applied', 'undelivered'], 'rolled_back');
     }
+    return next;
   });
   if (failure === undefined) deps.crashPoint?.('rolled_back:after');
-  const after = await readRun(read, run.id);
   return after;
 }
 

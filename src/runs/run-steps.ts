@@ -15,8 +15,10 @@ import { CustosError } from '../core/errors.js';
 import type { ApplyResult, PriorState, Step, TargetSystem } from '../connectors/contract.js';
 import type { Inventory } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
+import type { RecordDraft } from '../ledger/record.js';
 import type { Sql } from '../store/sql.js';
-import type { Run } from './run-model.js';
+import type { PlannedStep, Run } from './run-model.js';
+import type { DoneStep } from './inventory-effects.js';
 import { executorOf } from './execute-context.js';
 
 export type StepStatus = 'planned' | 'applying' | 'applied' | 'undelivered' | 'rolled_back';
@@ -57,12 +59,53 @@ export async function loadSteps(sql: Sql, inventory: Inventory, runId: string): 
   );
   return Promise.all(
     rows.map(async (r) => ({
-      step: await toStep(inventory, runId, r),
+      step: await toStep(inventory, runId, {
+        stepId: r.step_id,
+        action: r.action as Step['action'],
+        systemId: r.system_id,
+        identityId: r.identity_id,
+        params: JSON.parse(r.params) as Step['params'],
+      }),
       status: r.status as StepStatus,
       prior: r.prior === null ? null : (JSON.parse(r.prior) as PriorState),
       result: r.outputs === null ? null : (JSON.parse(r.outputs) as StepResult),
     })),
   );
+}
+
+/** The steps a decision planned, as loadSteps will read them once the decision is recorded. */
+export async function plannedSteps(
+  inventory: Inventory,
+  runId: string,
+  planned: readonly PlannedStep[],
+): Promise<StoredStep[]> {
+  const ordered = [...planned].sort((a, b) => (a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0));
+  return Promise.all(
+    ordered.map(async (p) => ({
+      // Through JSON, as the stored row would give it back.
+      step: await toStep(inventory, runId, {
+        ...p,
+        params: JSON.parse(JSON.stringify(p.params)) as Step['params'],
+      }),
+      status: 'planned' as const,
+      prior: null,
+      result: null,
+    })),
+  );
+}
+
+/** The steps that recorded an effect (outputs), in step order, for what commits with `verified`. */
+export function doneStepsOf(steps: readonly StoredStep[]): DoneStep[] {
+  return steps
+    .filter((s) => s.result !== null)
+    .map((s) => ({
+      stepId: s.step.stepId,
+      action: s.step.action,
+      systemId: s.step.system.id,
+      identityId: s.step.identity.id,
+      params: s.step.params,
+      outputs: s.result!.outputs,
+    }));
 }
 
 /**
@@ -74,43 +117,95 @@ export function issuesSecret(result: ApplyResult): boolean {
   return result.secret !== undefined || typeof result.outputs['fingerprint'] === 'string';
 }
 
+/**
+ * One journal move of a step (pure): its row goes `from` -> `to`, setting the prior state or the
+ * result it carries, with its record.
+ */
+export interface StepMove {
+  readonly stepId: string;
+  readonly from: StepStatus;
+  readonly to: StepStatus;
+  /** JSON of the prior state (started) or of the result (applied); the other column is kept. */
+  readonly prior: string | null;
+  readonly outputs: string | null;
+  readonly record: RecordDraft;
+}
+
 /** planned -> applying, with the prior state read before the effect (kept to roll back). */
-export async function journalStarted(
-  tx: LedgerTx,
-  run: Run,
-  step: Step,
-  prior: PriorState,
-  authority: string,
-): Promise<void> {
-  await move(tx, run, step, 'planned', 'applying', prior, null);
-  await tx.append(
-    stepRecord(run, step, 'run.step_started', {
+export function startedMove(run: Run, step: Step, prior: PriorState, authority: string): StepMove {
+  return {
+    stepId: step.stepId,
+    from: 'planned',
+    to: 'applying',
+    prior: JSON.stringify(prior),
+    outputs: null,
+    record: stepRecord(run, step, 'run.step_started', {
       action: step.action,
       system: step.system.id,
       identity: step.identity.id,
       authority,
       prior: { ...prior },
     }),
-  );
+  };
 }
 
 /** applying -> applied; `recovered` when an earlier attempt left the outcome unknown. */
-export async function journalApplied(
+export function appliedMove(run: Run, step: Step, result: StepResult, recovered: boolean): StepMove {
+  return {
+    stepId: step.stepId,
+    from: 'applying',
+    to: 'applied',
+    prior: null,
+    outputs: JSON.stringify(result),
+    record: stepRecord(run, step, 'run.step_applied', {
+      outcome: result.outcome,
+      outputs: { ...result.outputs },
+      artifact: result.artifact === null ? null : { ...result.artifact },
+      ...(recovered ? { recovered: true } : {}),
+    }),
+  };
+}
+
+export function journalStarted(
+  tx: LedgerTx,
+  run: Run,
+  step: Step,
+  prior: PriorState,
+  authority: string,
+): Promise<void> {
+  return journal(tx, run.id, startedMove(run, step, prior, authority));
+}
+
+export function journalApplied(
   tx: LedgerTx,
   run: Run,
   step: Step,
   result: StepResult,
   recovered: boolean,
 ): Promise<void> {
-  await move(tx, run, step, 'applying', 'applied', undefined, result);
-  await tx.append(
-    stepRecord(run, step, 'run.step_applied', {
-      outcome: result.outcome,
-      outputs: { ...result.outputs },
-      artifact: result.artifact === null ? null : { ...result.artifact },
-      ...(recovered ? { recovered: true } : {}),
-    }),
-  );
+  return journal(tx, run.id, appliedMove(run, step, result, recovered));
+}
+
+/** Writes one move, only from the status the caller read, and appends its record. */
+async function journal(tx: LedgerTx, runId: string, m: StepMove): Promise<void> {
+  const changed =
+    m.prior === null
+      ? await tx.run(
+          'UPDATE run_steps SET status = ?, outputs = ? WHERE run_id = ? AND step_id = ? AND status = ?',
+          [m.to, m.outputs, runId, m.stepId, m.from],
+        )
+      : await tx.run(
+          'UPDATE run_steps SET status = ?, prior = ? WHERE run_id = ? AND step_id = ? AND status = ?',
+          [m.to, m.prior, runId, m.stepId, m.from],
+        );
+  if (changed !== 1) throw stepMovedOn(runId, m.stepId);
+  await tx.append(m.record);
+}
+
+export function stepMovedOn(runId: string, stepId: string): CustosError {
+  return new CustosError('RUN_TRANSITION_INVALID', `step ${stepId} of run ${runId} moved on concurrently`, {
+    retryable: true,
+  });
 }
 
 /** Moves steps in the caller's transaction (the one recording the run's own transition). */
@@ -129,37 +224,7 @@ export async function setStatus(
   }
 }
 
-async function move(
-  tx: LedgerTx,
-  run: Run,
-  step: Step,
-  from: StepStatus,
-  to: StepStatus,
-  prior: PriorState | undefined,
-  result: StepResult | null,
-): Promise<void> {
-  const changed =
-    prior === undefined
-      ? await tx.run(
-          'UPDATE run_steps SET status = ?, outputs = ? WHERE run_id = ? AND step_id = ? AND status = ?',
-          [to, result === null ? null : JSON.stringify(result), run.id, step.stepId, from],
-        )
-      : await tx.run(
-          'UPDATE run_steps SET status = ?, prior = ? WHERE run_id = ? AND step_id = ? AND status = ?',
-          [to, JSON.stringify(prior), run.id, step.stepId, from],
-        );
-  if (changed !== 1) {
-    throw new CustosError(
-      'RUN_TRANSITION_INVALID',
-      `step ${step.stepId} of run ${run.id} moved on concurrently`,
-      {
-        retryable: true,
-      },
-    );
-  }
-}
-
-function stepRecord(run: Run, step: Step, type: string, payload: Record<string, JsonValue>) {
+function stepRecord(run: Run, step: Step, type: string, payload: Record<string, JsonValue>): RecordDraft {
   return {
     type,
     correlationId: run.id,
@@ -170,10 +235,10 @@ function stepRecord(run: Run, step: Step, type: string, payload: Record<string, 
   };
 }
 
-async function toStep(inventory: Inventory, runId: string, row: StepRow): Promise<Step> {
-  const system = await inventory.getSystem(row.system_id);
-  if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${row.system_id}`);
-  const identity = await inventory.getIdentity(row.identity_id);
+async function toStep(inventory: Inventory, runId: string, planned: PlannedStep): Promise<Step> {
+  const system = await inventory.getSystem(planned.systemId);
+  if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${planned.systemId}`);
+  const identity = await inventory.getIdentity(planned.identityId);
   const target: TargetSystem = {
     id: system.id,
     type: system.type,
@@ -182,14 +247,14 @@ async function toStep(inventory: Inventory, runId: string, row: StepRow): Promis
   };
   return {
     runId,
-    stepId: row.step_id,
-    action: row.action as Step['action'],
+    stepId: planned.stepId,
+    action: planned.action,
     system: target,
     identity: {
-      id: row.identity_id,
+      id: planned.identityId,
       kind: identity?.kind ?? 'token',
-      externalId: identity?.externalId ?? row.identity_id,
+      externalId: identity?.externalId ?? planned.identityId,
     },
-    params: JSON.parse(row.params) as Step['params'],
+    params: planned.params,
   };
 }

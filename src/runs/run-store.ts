@@ -2,8 +2,8 @@
 import { CustosError } from '../core/errors.js';
 import type { JsonValue } from '../core/canonical-json.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
-import type { Actor } from '../ledger/record.js';
-import type { Sql } from '../store/sql.js';
+import type { Actor, RecordDraft } from '../ledger/record.js';
+import type { Sql, SqlParam } from '../store/sql.js';
 import type { Run } from './run-model.js';
 import { nextState, type RunEvent, type RunState } from './state-machine.js';
 
@@ -67,10 +67,71 @@ export interface TransitionUpdate {
   readonly attempts?: number;
 }
 
+/** The run as `transition` leaves it (pure): what the row holds once the update is written. */
+export function afterTransition(run: Run, to: RunState, update: TransitionUpdate): Run {
+  return {
+    ...run,
+    state: to,
+    reason: update.reason === undefined ? run.reason : update.reason,
+    workflow: update.workflow ?? run.workflow,
+    bundleHash: update.bundleHash ?? run.bundleHash,
+    decision: update.decision === undefined ? run.decision : (update.decision as unknown as Run['decision']),
+    digest: update.digest ?? run.digest,
+    executor: update.executor ?? run.executor,
+    attempts: update.attempts ?? run.attempts,
+  };
+}
+
+/** A transition planned on a run (pure): the run as it leaves it, and its record. */
+export interface PlannedTransition {
+  readonly next: Run;
+  readonly record: RecordDraft;
+}
+
+/** Plans `event` on `run` (RUN_TRANSITION_INVALID when the state machine does not allow it). */
+export function transitionOf(
+  run: Run,
+  event: RunEvent,
+  actor: Actor,
+  payload: Record<string, JsonValue>,
+  update: TransitionUpdate = {},
+): PlannedTransition {
+  const next = afterTransition(run, nextState(run.state, event), update);
+  return { next, record: transitionRecord(run, next, event, actor, payload) };
+}
+
+/** The columns `transition` writes, in RUN_UPDATE_COLUMNS order. */
+export function runRowValues(run: Run, now: Date): SqlParam[] {
+  return [
+    run.state,
+    run.reason,
+    run.workflow,
+    run.bundleHash,
+    run.decision === null ? null : JSON.stringify(run.decision),
+    run.digest,
+    run.executor,
+    run.attempts,
+    now.toISOString(),
+  ];
+}
+
+export const RUN_UPDATE_COLUMNS = [
+  'state',
+  'reason',
+  'workflow',
+  'bundle_hash',
+  'decision',
+  'digest',
+  'executor',
+  'attempts',
+  'updated_at',
+] as const;
+
 /**
  * Moves a run along the state machine inside the caller's transaction: the row is updated only if
  * it is still in the state the caller read (so two workers never both advance it), and the
- * transition's ledger record is appended in the same transaction.
+ * transition's ledger record is appended in the same transaction. Returns the run as it now is,
+ * so that nobody reads the row back.
  */
 export async function transition(
   tx: LedgerTx,
@@ -80,41 +141,38 @@ export async function transition(
   payload: Record<string, JsonValue>,
   update: TransitionUpdate = {},
   now: Date,
-): Promise<RunState> {
-  const to = nextState(run.state, event);
+): Promise<Run> {
+  const { next, record } = transitionOf(run, event, actor, payload, update);
   const changed = await tx.run(
-    `UPDATE runs SET state = ?, reason = ?, workflow = ?, bundle_hash = ?, decision = ?, digest = ?, executor = ?,
-       attempts = ?, updated_at = ? WHERE id = ? AND state = ?`,
-    [
-      to,
-      update.reason === undefined ? run.reason : update.reason,
-      update.workflow ?? run.workflow,
-      update.bundleHash ?? run.bundleHash,
-      update.decision === undefined
-        ? run.decision === null
-          ? null
-          : JSON.stringify(run.decision)
-        : JSON.stringify(update.decision),
-      update.digest ?? run.digest,
-      update.executor ?? run.executor,
-      update.attempts ?? run.attempts,
-      now.toISOString(),
-      run.id,
-      run.state,
-    ],
+    `UPDATE runs SET ${RUN_UPDATE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND state = ?`,
+    [...runRowValues(next, now), run.id, run.state],
   );
-  if (changed !== 1) {
-    throw new CustosError('RUN_TRANSITION_INVALID', `run ${run.id} moved on concurrently`, {
-      retryable: true,
-    });
-  }
-  await tx.append({
+  if (changed !== 1) throw movedOn(run.id);
+  await tx.append(record);
+  return next;
+}
+
+/** Another writer moved the run on since it was read. */
+export function movedOn(runId: string): CustosError {
+  return new CustosError('RUN_TRANSITION_INVALID', `run ${runId} moved on concurrently`, {
+    retryable: true,
+  });
+}
+
+/** The record of one transition (its payload says from where to where). */
+export function transitionRecord(
+  run: Run,
+  next: Run,
+  event: RunEvent,
+  actor: Actor,
+  payload: Record<string, JsonValue>,
+): RecordDraft {
+  return {
     type: `run.${event}`,
     correlationId: run.id,
     actor,
     subject: { kind: 'run', id: run.id },
-    ...((update.bundleHash ?? run.bundleHash) ? { bundleHash: (update.bundleHash ?? run.bundleHash)! } : {}),
-    payload: { from: run.state, to, ...payload },
-  });
-  return to;
+    ...(next.bundleHash ? { bundleHash: next.bundleHash } : {}),
+    payload: { from: run.state, to: next.state, ...payload },
+  };
 }

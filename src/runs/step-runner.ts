@@ -4,7 +4,8 @@
  *
  * - planned: read the prior state from the target, journal `applying` with it, apply, journal
  *   `applied`. The prior is stored before the effect, so a restart never re-reads it afterwards
- *   (it would capture the new state as "prior" and make rollback a no-op).
+ *   (it would capture the new state as "prior" and make rollback a no-op). Execution reads the
+ *   prior of a run's first step before it starts, and journals it with the start (run-execute.ts).
  * - applying (an earlier attempt died or timed out between the two journal entries, so the effect's
  *   outcome is unknown): apply again. Connectors are idempotent per (run, step): the target's own
  *   journal answers `already_applied` with the recorded outputs if the effect took place, and
@@ -12,7 +13,7 @@
  * - applied / undelivered / rolled_back: the stored result stands; nothing is called.
  */
 import { CustosError } from '../core/errors.js';
-import type { Connector, IssuedSecret } from '../connectors/contract.js';
+import type { Connector, IssuedSecret, PriorState, Step } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
 import { bounded, type ExecuteDeps, type RunAuthority } from './execute-context.js';
 import {
@@ -24,6 +25,7 @@ import {
 } from './run-steps.js';
 
 export interface StepOutcome {
+  readonly step: Step;
   readonly result: StepResult;
   /** The credential the effect issued, when this call received it. */
   readonly secret?: IssuedSecret;
@@ -38,26 +40,38 @@ export function connectorFor(deps: ExecuteDeps, stored: StoredStep): Connector {
   return connector;
 }
 
-export async function runStep(
+/** The target's state before the step, read under the run's authority (bounded by the step timeout). */
+export async function readPrior(
+  deps: ExecuteDeps,
+  stored: StoredStep,
+  authority: RunAuthority,
+): Promise<PriorState> {
+  const connector = connectorFor(deps, stored);
+  const { step } = stored;
+  return bounded(deps, 'reading the prior state', step, connector.readPrior(step, await authority.token()));
+}
+
+/**
+ * Applies a planned or applying step and returns its result without journalling it as applied:
+ * the caller records `run.step_applied` (with `run.applied` when it is the run's last step).
+ * `startedNow`: the step is `applying` because this very call journalled its start (its outcome is
+ * not unknown, so it is not `recovered`).
+ */
+export async function applyStep(
   deps: ExecuteDeps,
   run: Run,
   stored: StoredStep,
   authority: RunAuthority,
+  startedNow = false,
 ): Promise<StepOutcome> {
   const { step } = stored;
   if (stored.status !== 'planned' && stored.status !== 'applying') {
     throw new TypeError(`step ${step.stepId} is ${stored.status}: there is nothing to apply`);
   }
   const connector = connectorFor(deps, stored);
-  const recovered = stored.status === 'applying';
-  if (!recovered) {
-    const prior = await bounded(
-      deps,
-      'reading the prior state',
-      step,
-      connector.readPrior(step, await authority.token()),
-    );
-    deps.crashPoint?.('step_started:before');
+  const recovered = stored.status === 'applying' && !startedNow;
+  if (stored.status === 'planned') {
+    const prior = await readPrior(deps, stored, authority);
     await deps.ledger.transact((tx) => journalStarted(tx, run, step, prior, authority.jti));
     deps.crashPoint?.('step_started:after');
   }
@@ -70,7 +84,20 @@ export async function runStep(
     attempt: run.attempts,
     issuedSecret: issuesSecret(applied),
   };
-  await deps.ledger.transact((tx) => journalApplied(tx, run, step, result, recovered));
+  return { step, result, recovered, ...(applied.secret === undefined ? {} : { secret: applied.secret }) };
+}
+
+/** applyStep, then its `run.step_applied` in a transaction of its own. */
+export async function runStep(
+  deps: ExecuteDeps,
+  run: Run,
+  stored: StoredStep,
+  authority: RunAuthority,
+): Promise<StepOutcome> {
+  const outcome = await applyStep(deps, run, stored, authority);
+  await deps.ledger.transact((tx) =>
+    journalApplied(tx, run, outcome.step, outcome.result, outcome.recovered),
+  );
   deps.crashPoint?.('step_applied:after');
-  return { result, recovered, ...(applied.secret === undefined ? {} : { secret: applied.secret }) };
+  return outcome;
 }

@@ -6,7 +6,15 @@
 import pg from 'pg';
 import { CustosError } from '../core/errors.js';
 import { redactUrl } from '../config/config.js';
-import type { Row, Sql, SqlParam, Store, WriteConnection } from './sql.js';
+import {
+  HEAD_UPDATE,
+  type Row,
+  type SequencedWrite,
+  type Sql,
+  type SqlParam,
+  type Store,
+  type WriteConnection,
+} from './sql.js';
 
 const LEDGER_LOCK_KEY = 7253912;
 // PostgreSQL accepts at most 65535 bind parameters per statement.
@@ -73,9 +81,26 @@ class PostgresSql implements Sql {
 }
 
 // Rows per INSERT statement: the largest that fits (at most MAX_ROWS_PER_INSERT), then smaller
-// fixed sizes for the remainder, so a connection prepares only a handful of statements.
+// fixed sizes, so a connection prepares only a handful of statements; the last few rows go in
+// one unprepared statement.
 const MAX_ROWS_PER_INSERT = 1024;
-const SMALLER_INSERTS = [256, 64, 16, 4, 1] as const;
+// A sequenced batch up to this many parameters goes as one unprepared statement (writeSequenced).
+const ONE_STATEMENT_PARAMS = 2000;
+const SMALLER_INSERTS = [256, 64] as const;
+
+function valuesOf(
+  rows: readonly (readonly SqlParam[])[],
+  start: number,
+  size: number,
+  width: number,
+): unknown[] {
+  const values = new Array<unknown>(size * width);
+  for (let r = 0; r < size; r++) {
+    const row = rows[start + r]!;
+    for (let c = 0; c < width; c++) values[r * width + c] = row[c];
+  }
+  return values;
+}
 
 class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   private readonly inserts = new Map<string, { name: string; text: string }>();
@@ -106,6 +131,36 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
     await this.client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
   }
   /**
+   * A small batch (a group commit of a few runs) as ONE statement: the inserts as data-modifying
+   * WITH clauses of the head's UPDATE, one round trip instead of three. A large batch goes as
+   * prepared multi-row INSERTs (insertMany), which the server plans once per connection.
+   */
+  async writeSequenced(write: SequencedWrite): Promise<number> {
+    const { records, nodes, head, fromSize } = write;
+    if (2 * records.length + 3 * nodes.length > ONE_STATEMENT_PARAMS) {
+      const [, , changed] = await Promise.all([
+        this.insertMany('ledger_records', ['idx', 'data'], records),
+        this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], nodes),
+        this.run(HEAD_UPDATE, [...head, fromSize]),
+      ]);
+      return changed;
+    }
+    const values: unknown[] = [];
+    const tuples = (rows: readonly (readonly SqlParam[])[]) =>
+      rows.map((row) => `(${row.map((v) => `$${values.push(v)}`).join(',')})`).join(',');
+    const parts = [`r AS (INSERT INTO ledger_records (idx,data) VALUES ${tuples(records)})`];
+    if (nodes.length > 0)
+      parts.push(`n AS (INSERT INTO ledger_nodes (level,idx,hash) VALUES ${tuples(nodes)})`);
+    const update = numberPlaceholders(HEAD_UPDATE).replace(
+      /\$(\d+)/g,
+      (_m, n: string) => `$${values.length + Number(n)}`,
+    );
+    values.push(...head, fromSize);
+    const result = await this.client.query(`WITH ${parts.join(', ')} ${update}`, values);
+    return result.rowCount ?? 0;
+  }
+
+  /**
    * Multi-row INSERTs in a few fixed sizes, each a named prepared statement of this connection:
    * the server parses and plans a statement of thousands of placeholders once per connection
    * instead of once per commit, and the statement texts are built once.
@@ -123,14 +178,20 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
       if (rows.length - start < size) continue;
       const statement = this.insertStatement(table, columns, size);
       while (rows.length - start >= size) {
-        const values = new Array<unknown>(size * width);
-        for (let r = 0; r < size; r++) {
-          const row = rows[start + r]!;
-          for (let c = 0; c < width; c++) values[r * width + c] = row[c];
-        }
+        const values = valuesOf(rows, start, size, width);
         await this.client.query({ name: statement.name, text: statement.text, values });
         start += size;
       }
+    }
+    // The rest (fewer than the smallest prepared size above 1): one statement of exactly that
+    // many rows, parsed as it comes (a group commit of a few runs is mostly such a rest).
+    const rest = rows.length - start;
+    if (rest > 0) {
+      const text = `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array.from(
+        { length: rest },
+        (_, r) => `(${columns.map((_c, c) => `$${r * width + c + 1}`).join(',')})`,
+      ).join(',')}`;
+      await this.client.query(text, valuesOf(rows, start, rest, width));
     }
   }
 

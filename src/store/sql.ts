@@ -32,6 +32,12 @@ export interface WriteConnection extends Sql {
    * transaction already holds).
    */
   lockLedger(): Promise<void>;
+  /**
+   * Writes what the ledger sequencer produced, in the current transaction: the records and their
+   * tree nodes, and the new head only if the head still has `fromSize` records. Returns the number
+   * of head rows changed (0: the head moved). PostgreSQL sends a small batch as one statement.
+   */
+  writeSequenced(write: SequencedWrite): Promise<number>;
   /** Inserts many rows in few round trips. */
   insertMany(
     table: string,
@@ -39,6 +45,19 @@ export interface WriteConnection extends Sql {
     rows: readonly (readonly SqlParam[])[],
   ): Promise<void>;
 }
+
+export interface SequencedWrite {
+  /** `ledger_records` rows: idx, data. */
+  readonly records: readonly (readonly SqlParam[])[];
+  /** `ledger_nodes` rows: level, idx, hash. */
+  readonly nodes: readonly (readonly SqlParam[])[];
+  /** The new `ledger_head`: size, compact, last_leaf, last_time. */
+  readonly head: readonly [number, Uint8Array, Uint8Array | null, string];
+  readonly fromSize: number;
+}
+
+export const HEAD_UPDATE =
+  'UPDATE ledger_head SET size = ?, compact = ?, last_leaf = ?, last_time = ? WHERE id = 1 AND size = ?';
 
 export interface Store {
   readonly dialect: Dialect;

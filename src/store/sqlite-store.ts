@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CustosError } from '../core/errors.js';
-import type { Row, Sql, SqlParam, Store, WriteConnection } from './sql.js';
+import {
+  HEAD_UPDATE,
+  type Row,
+  type SequencedWrite,
+  type Sql,
+  type SqlParam,
+  type Store,
+  type WriteConnection,
+} from './sql.js';
 
 type Statement = Database.Statement;
 
@@ -67,6 +75,11 @@ class SqliteWriteConnection extends SqliteSql implements WriteConnection {
   lockLedger(): Promise<void> {
     // BEGIN IMMEDIATE already holds SQLite's single write lock.
     return Promise.resolve();
+  }
+  async writeSequenced(write: SequencedWrite): Promise<number> {
+    await this.insertMany('ledger_records', ['idx', 'data'], write.records);
+    await this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], write.nodes);
+    return this.run(HEAD_UPDATE, [...write.head, write.fromSize]);
   }
   /**
    * Multi-row INSERT statements (each prepared once): binding N rows to one statement costs one

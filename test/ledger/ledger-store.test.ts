@@ -74,6 +74,44 @@ for (const kind of storeKinds()) {
       expect(await t.ledger.size()).toBe(3);
     });
 
+    it('undoes an isolated part of a body alone, and a body alone in its transaction whole', async () => {
+      t = await createTestLedger(kind);
+      await t.store.write.run('CREATE TABLE demo (id TEXT PRIMARY KEY)');
+      const { value } = await t.ledger.transact(async (tx) => {
+        await tx.run('INSERT INTO demo (id) VALUES (?)', ['kept']);
+        await tx.append(draft(1));
+        const undone = await tx
+          .isolated(async () => {
+            await tx.run('INSERT INTO demo (id) VALUES (?)', ['undone']);
+            await tx.append(draft(2));
+            // A statement the database refuses: the transaction carries on after the savepoint.
+            await tx.run('INSERT INTO demo (id) VALUES (?)', ['kept']);
+          })
+          .then(
+            () => false,
+            () => true,
+          );
+        await tx.isolated(() => tx.append(draft(3)));
+        return undone;
+      });
+      expect(value).toBe(true);
+      const ids = await t.store.read.query<{ id: string }>('SELECT id FROM demo ORDER BY id');
+      expect(ids.map((r) => r.id)).toEqual(['kept']);
+      expect(await t.ledger.size()).toBe(3);
+      // Alone in its transaction (no savepoint): the failed body leaves nothing, the next one commits.
+      await expect(
+        t.ledger.transact(async (tx) => {
+          await tx.run('INSERT INTO demo (id) VALUES (?)', ['lone']);
+          await tx.append(draft(4));
+          throw new Error('body failed');
+        }),
+      ).rejects.toThrow('body failed');
+      await t.ledger.append(draft(5));
+      expect(await t.store.read.query('SELECT id FROM demo WHERE id = ?', ['lone'])).toEqual([]);
+      expect(await t.ledger.size()).toBe(4);
+      await verifyLive(t.ledger);
+    });
+
     it('rejects bad records before anything is written', async () => {
       t = await createTestLedger(kind);
       const bad = [

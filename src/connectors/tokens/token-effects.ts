@@ -10,8 +10,17 @@ import { invalidReason } from './token-status.js';
 import type { CredentialKind, CredentialRow, IdentityRow, IdentityState, TokenStore } from './token-store.js';
 import { newApiKey, newCredentialId, signToken, type TokenSigningKey } from './token-secrets.js';
 
+/**
+ * What an effect reads and writes: the store itself (one step, writing as it goes), or a recorder
+ * over state read beforehand that keeps the writes for one multi-row flush (token-batch.ts).
+ */
+export type EffectStore = Pick<
+  TokenStore,
+  'putIdentity' | 'insertIdentity' | 'credentials' | 'insertCredential' | 'updateCredential'
+>;
+
 export interface EffectDeps {
-  readonly store: TokenStore;
+  readonly store: EffectStore;
   readonly fingerprintKey: FingerprintKey;
   readonly signingKey: TokenSigningKey;
   readonly issuer: string;

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CustosError } from '../../core/errors.js';
 import type { PriorState, Step } from '../contract.js';
-import type { TokenStore } from './token-store.js';
+import { credentialsOf, identitiesOf, pairKey } from './token-bulk.js';
+import type { CredentialRow, IdentityRow, TokenStore } from './token-store.js';
 
 const priorSchema = z.object({
   exists: z.boolean(),
@@ -23,12 +24,23 @@ const priorSchema = z.object({
   ),
 });
 
-export async function readPriorState(store: TokenStore, step: Step): Promise<PriorState> {
-  // Independent reads of one transaction, issued together (one round trip on a pipelining connection).
-  const [identity, credentials] = await Promise.all([
-    store.identity(step.system.id, step.identity.id),
-    store.credentials(step.system.id, step.identity.id),
-  ]);
+/**
+ * The prior states of many steps, read with one statement per table in one transaction. The caller
+ * holds the store's connection (inside TokenStore.serial).
+ */
+export function readPriorStates(store: TokenStore, steps: readonly Step[]): Promise<PriorState[]> {
+  return store.inTransaction(async () => {
+    const keys = steps.map((s) => [s.system.id, s.identity.id] as const);
+    const identities = await identitiesOf(store.conn, keys);
+    const credentials = await credentialsOf(store.conn, keys);
+    return keys.map(([system, id]) => {
+      const key = pairKey(system, id);
+      return priorOf(identities.get(key), credentials.get(key) ?? []);
+    });
+  });
+}
+
+function priorOf(identity: IdentityRow | undefined, credentials: readonly CredentialRow[]): PriorState {
   return {
     exists: identity !== undefined,
     state: identity?.state ?? null,

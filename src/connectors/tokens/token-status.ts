@@ -5,7 +5,8 @@
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { fingerprint, type FingerprintKey } from '../../ledger/secrets.js';
-import type { CredentialRow, IdentityRow, TokenStore } from './token-store.js';
+import { credentialsByFingerprints } from './token-bulk.js';
+import type { CredentialRow, FoundCredential, IdentityRow, TokenStore } from './token-store.js';
 import { API_KEY_PREFIX, looksLikeJwt, runOf, type TokenSigningKey } from './token-secrets.js';
 
 export type InvalidReason =
@@ -47,6 +48,34 @@ export interface PresentedDeps {
 /** Checks a presented secret (attacker-controlled): an API key by fingerprint, a JWT by signature too. */
 export async function verifyPresented(deps: PresentedDeps, presented: string): Promise<PresentedResult> {
   const now = deps.now();
+  const seen = await inspect(deps, presented, now);
+  if (!('fingerprint' in seen)) return seen;
+  const found = await deps.store.statement(() => deps.store.credentialByFingerprint(seen.fingerprint));
+  return judge(found, seen.payload, now);
+}
+
+/**
+ * Many presented secrets, their credentials looked up in one statement. The caller holds the
+ * store's connection (inside TokenStore.serial).
+ */
+export async function verifyPresentedMany(
+  deps: PresentedDeps,
+  presented: readonly string[],
+): Promise<PresentedResult[]> {
+  const now = deps.now();
+  const seen = await Promise.all(presented.map((p) => inspect(deps, p, now)));
+  const fingerprints = seen.flatMap((s) => ('fingerprint' in s ? [s.fingerprint] : []));
+  const found =
+    fingerprints.length === 0
+      ? new Map<string, FoundCredential>()
+      : await credentialsByFingerprints(deps.store.conn, fingerprints);
+  return seen.map((s) => ('fingerprint' in s ? judge(found.get(s.fingerprint), s.payload, now) : s));
+}
+
+type Inspected = { readonly fingerprint: string; readonly payload: JWTPayload | undefined } | PresentedResult;
+
+/** What can be told without the store: the form, and a JWT's signature and payload. */
+async function inspect(deps: PresentedDeps, presented: string, now: Date): Promise<Inspected> {
   let payload: JWTPayload | undefined;
   if (!presented.startsWith(API_KEY_PREFIX)) {
     if (!looksLikeJwt(presented)) return invalid('malformed');
@@ -60,9 +89,15 @@ export async function verifyPresented(deps: PresentedDeps, presented: string): P
       payload = e.payload;
     }
   }
-  const found = await deps.store.statement(() =>
-    deps.store.credentialByFingerprint(fingerprint(deps.fingerprintKey, presented)),
-  );
+  return { fingerprint: fingerprint(deps.fingerprintKey, presented), payload };
+}
+
+/** The verdict on a credential found by the presented secret's fingerprint. */
+function judge(
+  found: FoundCredential | undefined,
+  payload: JWTPayload | undefined,
+  now: Date,
+): PresentedResult {
   if (found === undefined) return invalid('unknown');
   const { credential: row, identity } = found;
   const reason = invalidReason(row, identity, now);

@@ -1,7 +1,8 @@
 /**
- * SQL for the token issuer's state (migration 0005). Every operation runs serially on one write
- * connection, inside its own transaction, so an effect and the record of its (run, step) commit
- * together: a crash leaves either both or neither.
+ * SQL for the token issuer's state (migration 0005). Operations run serially on one write
+ * connection, each inside a transaction, so an effect and the record of its (run, step) commit
+ * together: a crash leaves either both or neither. Steps queued together share one transaction
+ * (token-batch.ts).
  */
 import { CustosError, isCustosError } from '../../core/errors.js';
 import type { SqlParam, WriteConnection } from '../../store/sql.js';
@@ -59,6 +60,38 @@ export const CREDENTIAL_COLUMNS = [
   'step_id',
 ] as const;
 
+/** A credential found by fingerprint, with its identity when that still exists. */
+export interface FoundCredential {
+  readonly credential: CredentialRow;
+  readonly identity: IdentityRow | undefined;
+}
+
+export type FoundRow = CredentialRow & {
+  i_external_id: string | null;
+  i_state: IdentityState | null;
+} & Record<string, unknown>;
+
+/** The credential and its identity's columns in one row (add `WHERE c.fingerprint ...`). */
+export const FOUND_SELECT = `SELECT ${CREDENTIAL_COLUMNS.map((c) => `c.${c}`).join(', ')}, i.external_id AS i_external_id, i.state AS i_state
+       FROM token_credentials c
+       LEFT JOIN token_identities i ON i.system_id = c.system_id AND i.identity_id = c.identity_id`;
+
+export function foundOf(row: FoundRow): FoundCredential {
+  const { i_external_id: externalId, i_state: state, ...credential } = row;
+  return {
+    credential,
+    identity:
+      state === null || externalId === null
+        ? undefined
+        : {
+            system_id: credential.system_id,
+            identity_id: credential.identity_id,
+            external_id: externalId,
+            state,
+          },
+  };
+}
+
 export class TokenStore {
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -66,36 +99,42 @@ export class TokenStore {
 
   /** Runs `fn` alone, in one transaction; store failures become retryable CONNECTOR_UNAVAILABLE. */
   transaction<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(async () => {
-      try {
-        await this.conn.begin();
-      } catch (cause) {
-        throw unavailable(cause);
-      }
-      try {
-        const value = await fn();
-        await this.conn.commit();
-        return value;
-      } catch (e) {
-        await this.conn.rollback().catch(() => undefined);
-        throw isCustosError(e) ? e : unavailable(e);
-      }
-    });
-    this.tail = next.catch(() => undefined);
-    return next;
+    return this.serial(() => this.inTransaction(fn));
   }
 
   /** Runs `fn`, one statement (atomic by itself), alone like a transaction but without BEGIN/COMMIT. */
   statement<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(async () => {
+    return this.serial(async () => {
       try {
         return await fn();
       } catch (e) {
         throw isCustosError(e) ? e : unavailable(e);
       }
     });
+  }
+
+  /** Runs `fn` when everything queued before it has settled: the connection is its alone meanwhile. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn);
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /** `fn` in one transaction on the connection, for a caller that holds it (inside `serial`). */
+  async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      await this.conn.begin();
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+    try {
+      const value = await fn();
+      await this.conn.commit();
+      return value;
+    } catch (e) {
+      await this.conn.rollback().catch(() => undefined);
+      throw isCustosError(e) ? e : unavailable(e);
+    }
   }
 
   async identity(system: string, identity: string): Promise<IdentityRow | undefined> {
@@ -148,36 +187,9 @@ export class TokenStore {
   }
 
   /** The credential with this fingerprint and its identity (if the identity still exists), read together. */
-  async credentialByFingerprint(
-    fingerprint: string,
-  ): Promise<{ credential: CredentialRow; identity: IdentityRow | undefined } | undefined> {
-    const rows = await this.conn.query<
-      CredentialRow & { i_external_id: string | null; i_state: IdentityState | null } & Record<
-          string,
-          unknown
-        >
-    >(
-      `SELECT ${CREDENTIAL_COLUMNS.map((c) => `c.${c}`).join(', ')}, i.external_id AS i_external_id, i.state AS i_state
-       FROM token_credentials c
-       LEFT JOIN token_identities i ON i.system_id = c.system_id AND i.identity_id = c.identity_id
-       WHERE c.fingerprint = ?`,
-      [fingerprint],
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    const { i_external_id: externalId, i_state: state, ...credential } = row;
-    return {
-      credential,
-      identity:
-        state === null || externalId === null
-          ? undefined
-          : {
-              system_id: credential.system_id,
-              identity_id: credential.identity_id,
-              external_id: externalId,
-              state,
-            },
-    };
+  async credentialByFingerprint(fingerprint: string): Promise<FoundCredential | undefined> {
+    const rows = await this.conn.query<FoundRow>(`${FOUND_SELECT} WHERE c.fingerprint = ?`, [fingerprint]);
+    return rows[0] === undefined ? undefined : foundOf(rows[0]);
   }
 
   async insertCredential(row: CredentialRow): Promise<void> {
@@ -227,7 +239,8 @@ export class TokenStore {
   }
 }
 
-function unavailable(cause: unknown): CustosError {
+/** A store failure as the connector reports it: retryable, the target could not be reached. */
+export function unavailable(cause: unknown): CustosError {
   return new CustosError('CONNECTOR_UNAVAILABLE', 'the token store could not be reached', {
     cause,
     retryable: true,

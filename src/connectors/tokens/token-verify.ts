@@ -5,7 +5,14 @@
  */
 import { fingerprint } from '../../ledger/secrets.js';
 import type { Step, VerifyCheck, VerifyResult } from '../contract.js';
-import { invalidReason, verifyPresented, type PresentedDeps } from './token-status.js';
+import { credentialsOf, identitiesOf, operationsOf, pairKey } from './token-bulk.js';
+import {
+  invalidReason,
+  verifyPresentedMany,
+  type PresentedDeps,
+  type PresentedResult,
+} from './token-status.js';
+import type { CredentialRow, IdentityRow, OperationRow } from './token-store.js';
 
 const EXPECTED_STATE: Partial<Record<Step['action'], string>> = {
   create: 'active',
@@ -15,17 +22,77 @@ const EXPECTED_STATE: Partial<Record<Step['action'], string>> = {
   retire: 'retired',
 };
 
-export async function verifyStep(deps: PresentedDeps, step: Step, secret?: string): Promise<VerifyResult> {
+/** What verifying a step reads from the issuer (in one transaction). */
+export interface StepState {
+  readonly op: OperationRow | undefined;
+  readonly identity: IdentityRow | undefined;
+  readonly creds: readonly CredentialRow[];
+}
+
+/**
+ * Many steps, each with the secret its apply returned (if any): their state read with one
+ * statement per table in one transaction, and the new secrets' logins checked together. The
+ * caller holds the store's connection (inside TokenStore.serial).
+ */
+export async function verifyMany(
+  deps: PresentedDeps,
+  items: readonly { readonly step: Step; readonly secret?: string | undefined }[],
+): Promise<VerifyResult[]> {
   const { store } = deps;
   const now = deps.now();
-  // Independent reads of one transaction, issued together (one round trip on a pipelining connection).
-  const [op, identity, creds] = await store.transaction(() =>
-    Promise.all([
-      store.operation(step.runId, step.stepId),
-      store.identity(step.system.id, step.identity.id),
-      store.credentials(step.system.id, step.identity.id),
-    ]),
-  );
+  const identities = items.map((i) => [i.step.system.id, i.step.identity.id] as const);
+  const read = await store.inTransaction(async () => ({
+    ops: await operationsOf(
+      store.conn,
+      items.map((i) => [i.step.runId, i.step.stepId] as const),
+    ),
+    identities: await identitiesOf(store.conn, identities),
+    creds: await credentialsOf(store.conn, identities),
+  }));
+  const states = items.map(({ step }): StepState => {
+    const key = pairKey(step.system.id, step.identity.id);
+    return {
+      op: read.ops.get(pairKey(step.runId, step.stepId)),
+      identity: read.identities.get(key),
+      creds: read.creds.get(key) ?? [],
+    };
+  });
+  const logins = items.map((item, i) => toLogIn(deps, states[i]!, item.secret));
+  const wanted = logins.filter((l): l is string => l !== undefined);
+  const results = await verifyPresentedMany(deps, wanted);
+  const byLogin = new Map(wanted.map((l, i) => [l, results[i]!]));
+  return items.map((item, i) => {
+    const login = logins[i];
+    return checksOf(
+      item.step,
+      states[i]!,
+      now,
+      item.secret,
+      login === undefined ? undefined : byLogin.get(login),
+    );
+  });
+}
+
+/** The secret to log in with: the one handed over, if it is the credential the step issued. */
+function toLogIn(deps: PresentedDeps, state: StepState, secret: string | undefined): string | undefined {
+  const { op, creds } = state;
+  if (secret === undefined || op === undefined || op.rolled_back_at !== null || op.credential_id === null)
+    return undefined;
+  const issued = creds.find((c) => c.credential_id === op.credential_id);
+  return issued !== undefined && fingerprint(deps.fingerprintKey, secret) === issued.fingerprint
+    ? secret
+    : undefined;
+}
+
+/** The checks of a step's effect against the state read back (pure). */
+function checksOf(
+  step: Step,
+  state: StepState,
+  now: Date,
+  secret: string | undefined,
+  login: PresentedResult | undefined,
+): VerifyResult {
+  const { op, identity, creds } = state;
   const checks: VerifyCheck[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   if (op === undefined) {
@@ -54,12 +121,11 @@ export async function verifyStep(deps: PresentedDeps, step: Step, secret?: strin
     check('new credential in force', s === 'valid', `credential ${op.credential_id} is ${s}`);
     const issued = creds.find((c) => c.credential_id === op.credential_id);
     if (secret !== undefined && issued !== undefined) {
-      const matches = fingerprint(deps.fingerprintKey, secret) === issued.fingerprint;
-      const login = matches ? await verifyPresented(deps, secret) : undefined;
+      // `login` is there exactly when the secret is the issued credential's (toLogIn).
       check(
         'new secret verifies',
         login?.valid === true,
-        matches ? (login?.reason ?? 'valid') : 'not the issued secret',
+        login !== undefined ? (login.reason ?? 'valid') : 'not the issued secret',
       );
     }
   }

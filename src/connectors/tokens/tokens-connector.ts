@@ -6,7 +6,9 @@
  * repeated step returns `already_applied` with the recorded outputs. The secret is returned only by
  * the first apply; a repeat cannot return it again (only its fingerprint is stored).
  *
- * Give it its own write connection (not the ledger writer's): it opens its own transactions.
+ * Give it its own write connection (not the ledger writer's): it opens its own transactions. Calls
+ * that arrive while the connection is busy are handled together, one transaction for many steps
+ * (token-batch.ts); each caller still gets its own result or error.
  */
 import type { JSONWebKeySet } from 'jose';
 import type { FingerprintKey } from '../../ledger/secrets.js';
@@ -24,14 +26,15 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
-import { CustosError } from '../../core/errors.js';
-import type { JsonValue } from '../../core/canonical-json.js';
-import { applyEffect } from './token-effects.js';
-import { readPriorState, restorePrior } from './token-prior.js';
+import { CustosError, isCustosError } from '../../core/errors.js';
+import { applyMany } from './token-apply.js';
+import { Coalescer, fulfilled } from './token-batch.js';
+import { pairKey } from './token-bulk.js';
+import { readPriorStates, restorePrior } from './token-prior.js';
 import type { TokenSigningKey } from './token-secrets.js';
 import { verifyPresented, type PresentedResult } from './token-status.js';
-import { TokenStore } from './token-store.js';
-import { verifyStep } from './token-verify.js';
+import { TokenStore, unavailable } from './token-store.js';
+import { verifyMany } from './token-verify.js';
 
 export interface TokensDeps {
   readonly conn: WriteConnection;
@@ -57,10 +60,21 @@ const ACTIONS = [
 export class TokensConnector implements Connector {
   private readonly store: TokenStore;
   private readonly issuer: string;
+  private readonly priors: Coalescer<Step, PriorState>;
+  private readonly applies: Coalescer<Step, ApplyResult>;
+  private readonly verifies: Coalescer<{ readonly step: Step; readonly secret?: string }, VerifyResult>;
 
   constructor(private readonly deps: TokensDeps) {
     this.store = new TokenStore(deps.conn);
     this.issuer = deps.issuer ?? 'custos';
+    // Calls that arrive while the connection is busy are handled together (token-batch.ts).
+    this.priors = new Coalescer(this.store, (steps) => settledAll(readPriorStates(this.store, steps)));
+    this.applies = new Coalescer(
+      this.store,
+      (steps) => applyMany({ ...this.deps, store: this.store, issuer: this.issuer }, steps),
+      (step) => pairKey(step.system.id, step.identity.id),
+    );
+    this.verifies = new Coalescer(this.store, (items) => settledAll(verifyMany(this.presentedDeps(), items)));
   }
 
   describe(): ConnectorDescription {
@@ -87,53 +101,19 @@ export class TokensConnector implements Connector {
 
   async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
     await this.authorise(authority, scopeOf(step));
-    return this.store.transaction(() => readPriorState(this.store, step));
+    return this.priors.submit(step);
   }
 
+  /** Idempotent per (run, step): the effect and its operation row commit together (token-apply.ts). */
   async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
     await this.authorise(authority, scopeOf(step));
     if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
-    const now = this.deps.now();
-    return this.store.transaction(async () => {
-      // Independent reads, issued together (one round trip on a pipelining connection).
-      const [done, identity] = await Promise.all([
-        this.store.operation(step.runId, step.stepId),
-        this.store.identity(step.system.id, step.identity.id),
-      ]);
-      if (done !== undefined) {
-        if (done.action !== step.action || done.identity_id !== step.identity.id) {
-          throw new CustosError('CONNECTOR_REFUSED', `step ${step.stepId} was applied as a different effect`);
-        }
-        return { outcome: 'already_applied', outputs: JSON.parse(done.outputs) as Record<string, JsonValue> };
-      }
-      const effect = await applyEffect(
-        { ...this.deps, store: this.store, issuer: this.issuer },
-        step,
-        now,
-        identity,
-      );
-      await this.store.insertOperation(
-        {
-          run_id: step.runId,
-          step_id: step.stepId,
-          action: step.action,
-          system_id: step.system.id,
-          identity_id: step.identity.id,
-          credential_id: effect.credentialId,
-          outputs: JSON.stringify(effect.outputs),
-        },
-        now.toISOString(),
-      );
-      const result: ApplyResult = { outcome: 'applied', outputs: effect.outputs };
-      if (effect.secret === undefined) return result;
-      const artifact = { hash: effect.secret.fingerprint, version: effect.credentialId ?? '' };
-      return { ...result, secret: effect.secret, artifact };
-    });
+    return this.applies.submit(step);
   }
 
   async verify(step: Step, authority: DelegatedAuthority, secret?: string): Promise<VerifyResult> {
     await this.authorise(authority, scopeOf(step));
-    return verifyStep(this.presentedDeps(), step, secret);
+    return this.verifies.submit({ step, ...(secret === undefined ? {} : { secret }) });
   }
 
   async rollback(step: Step, authority: DelegatedAuthority, prior: PriorState): Promise<void> {
@@ -184,4 +164,13 @@ function overlapOf(step: Step): number {
 
 function unsupported(step: Step): CustosError {
   return new CustosError('CONNECTOR_REFUSED', `the tokens connector does not support ${step.action}`);
+}
+
+/** A batch that succeeds or fails as a whole; a store failure is the target being unavailable. */
+async function settledAll<O>(values: Promise<O[]>): Promise<PromiseSettledResult<O>[]> {
+  try {
+    return fulfilled(await values);
+  } catch (e) {
+    throw isCustosError(e) ? e : unavailable(e);
+  }
 }

@@ -1,0 +1,151 @@
+/**
+ * The token issuer's state read and written for many steps in one statement each (token-batch.ts):
+ * `(a, b) IN (VALUES ...)` lookups and multi-row INSERTs, the same SQL on SQLite and PostgreSQL.
+ * Statements carry at most CHUNK rows, so a connection sees a bounded set of statement texts.
+ */
+import type { Sql, SqlParam } from '../../store/sql.js';
+import {
+  CREDENTIAL_COLUMNS,
+  FOUND_SELECT,
+  foundOf,
+  type CredentialRow,
+  type FoundCredential,
+  type FoundRow,
+  type IdentityRow,
+  type OperationRow,
+} from './token-store.js';
+
+const CHUNK = 64;
+/** Lookup lists are padded to one of these lengths (repeating a key changes no answer). */
+const PADDED = [1, 4, 16, CHUNK] as const;
+
+function chunks<T>(values: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Chunks of lookup keys, each padded with its last key to a length of PADDED: a SELECT is a
+ * prepared statement per connection (store/postgres-store.ts), so only a few texts are prepared.
+ */
+function lookupChunks<T>(values: readonly T[]): T[][] {
+  return chunks(values).map((chunk) => {
+    const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
+    return [...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)];
+  });
+}
+
+function tuples(count: number, width: number): string {
+  const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+  return Array.from({ length: count }, () => tuple).join(', ');
+}
+
+/** Distinct pairs. */
+function unique(pairs: readonly (readonly [string, string])[]): (readonly [string, string])[] {
+  return [...new Map(pairs.map((p) => [pairKey(p[0], p[1]), p])).values()];
+}
+
+export function pairKey(a: string, b: string): string {
+  return `${a}\u0000${b}`;
+}
+
+async function byPairs<T>(
+  sql: Sql,
+  select: string,
+  columns: string,
+  pairs: readonly (readonly [string, string])[],
+  order = '',
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const chunk of lookupChunks(unique(pairs))) {
+    const rows = await sql.query<T & Record<string, unknown>>(
+      `${select} WHERE (${columns}) IN (VALUES ${tuples(chunk.length, 2)})${order}`,
+      chunk.flat(),
+    );
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** The operations recorded for these (run, step) pairs, by pairKey(run, step). */
+export async function operationsOf(
+  sql: Sql,
+  pairs: readonly (readonly [string, string])[],
+): Promise<Map<string, OperationRow>> {
+  const rows = await byPairs<OperationRow>(
+    sql,
+    'SELECT run_id, step_id, action, system_id, identity_id, credential_id, outputs, rolled_back_at FROM token_operations',
+    'run_id, step_id',
+    pairs,
+  );
+  return new Map(rows.map((r) => [pairKey(r.run_id, r.step_id), r]));
+}
+
+/** These (system, identity) identities, by pairKey(system, identity). */
+export async function identitiesOf(
+  sql: Sql,
+  pairs: readonly (readonly [string, string])[],
+): Promise<Map<string, IdentityRow>> {
+  const rows = await byPairs<IdentityRow>(
+    sql,
+    'SELECT system_id, identity_id, external_id, state FROM token_identities',
+    'system_id, identity_id',
+    pairs,
+  );
+  return new Map(rows.map((r) => [pairKey(r.system_id, r.identity_id), r]));
+}
+
+/** The credentials of these (system, identity) pairs, in issue order, by pairKey(system, identity). */
+export async function credentialsOf(
+  sql: Sql,
+  pairs: readonly (readonly [string, string])[],
+): Promise<Map<string, CredentialRow[]>> {
+  const rows = await byPairs<CredentialRow>(
+    sql,
+    `SELECT ${CREDENTIAL_COLUMNS.join(', ')} FROM token_credentials`,
+    'system_id, identity_id',
+    pairs,
+    // The order of TokenStore.credentials (the database's collation), kept within each identity.
+    ' ORDER BY issued_at, credential_id',
+  );
+  const out = new Map<string, CredentialRow[]>();
+  for (const row of rows) {
+    const key = pairKey(row.system_id, row.identity_id);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [row]);
+    else list.push(row);
+  }
+  return out;
+}
+
+/** Multi-row INSERT of `rows` (each in `columns` order). */
+export async function insertRows(
+  sql: Sql,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly SqlParam[])[],
+): Promise<void> {
+  for (const chunk of chunks(rows)) {
+    await sql.run(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
+      chunk.flat(),
+    );
+  }
+}
+
+/** The credentials with these fingerprints, with their identities, by fingerprint. */
+export async function credentialsByFingerprints(
+  sql: Sql,
+  fingerprints: readonly string[],
+): Promise<Map<string, FoundCredential>> {
+  const out = new Map<string, FoundCredential>();
+  for (const chunk of lookupChunks([...new Set(fingerprints)])) {
+    const rows = await sql.query<FoundRow>(
+      `${FOUND_SELECT} WHERE c.fingerprint IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) out.set(row.fingerprint, foundOf(row));
+  }
+  return out;
+}

@@ -1,0 +1,257 @@
+/**
+ * Group commit for runs. Execution's transactions (filing a run, starting it, recording its last
+ * effect with `applied`, recording it verified or paused) are declared as a RunWrite: the run as
+ * read, its transitions and step moves in record order, and what must commit after them. Writes
+ * of many runs that arrive while the ledger is busy become ONE body of the next group commit,
+ * which writes them with a few multi-row statements (run-rows.ts) and appends each run's records
+ * in its own order — instead of a savepoint and a few statements per run.
+ *
+ * Each run keeps the guarantees of its own transaction: its row moves only from the state its
+ * writer read (a run that moved on concurrently is refused alone, RUN_TRANSITION_INVALID), its
+ * records commit with its state change or not at all, and one run's failure never fails another:
+ * if anything in the merged body throws, it is undone (a savepoint) and every write is retried
+ * alone in a savepoint of its own, in the same transaction, so the others still commit now.
+ */
+import type { JsonValue } from '../core/canonical-json.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerTx } from '../ledger/ledger-writer.js';
+import type { Actor, RecordDraft } from '../ledger/record.js';
+import type { PlannedStep, Run } from './run-model.js';
+import {
+  insertRunRows,
+  insertStepRows,
+  stepKey,
+  updateRunRows,
+  updateStepRows,
+  type RunRowUpdate,
+  type StepRowUpdate,
+} from './run-rows.js';
+import { movedOn, runRowValues, transitionOf, type TransitionUpdate } from './run-store.js';
+import { stepMovedOn, type StepMove } from './run-steps.js';
+import type { RunEvent } from './state-machine.js';
+
+export type RunChange =
+  | {
+      readonly transition: RunEvent;
+      readonly actor: Actor;
+      readonly payload: Record<string, JsonValue>;
+      readonly update?: TransitionUpdate;
+    }
+  /** A step's journal move, made from the run as the changes before it leave it. */
+  | { readonly move: (run: Run) => StepMove }
+  | { readonly record: RecordDraft };
+
+export interface RunWrite {
+  /** The run as its writer read it (or as filed, with `insert`). */
+  readonly run: Run;
+  readonly at: Date;
+  /** Files the run: its row is inserted (requested), with the request's canonical text. */
+  readonly insert?: { readonly request: string };
+  /** Steps a decision planned, inserted as `planned`. */
+  readonly steps?: readonly PlannedStep[];
+  /** In the order their records are appended. */
+  readonly changes: readonly RunChange[];
+  /** Runs after every run's records, with the run as the changes leave it. */
+  readonly after?: (tx: LedgerTx, run: Run) => Promise<void>;
+}
+
+interface Queued {
+  readonly write: RunWrite;
+  readonly resolve: (run: Run) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Merges the run writes of one process into group-committed bodies (one per engine). */
+export class RunWriter {
+  private queue: Queued[] = [];
+  private submitted = false;
+
+  constructor(private readonly ledger: Ledger) {}
+
+  /** Resolves with the run as the write leaves it, once committed. */
+  write(write: RunWrite): Promise<Run> {
+    return new Promise<Run>((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.submitted) this.submit();
+    });
+  }
+
+  /** One ledger unit whose body takes every write queued by the time it runs. */
+  private submit(): void {
+    this.submitted = true;
+    let taken: Queued[] | undefined;
+    this.ledger
+      .transact((tx) => {
+        taken = this.queue;
+        this.queue = [];
+        this.submitted = false;
+        return writeRuns(
+          tx,
+          taken.map((q) => q.write),
+        );
+      })
+      .then(
+        ({ value }) => {
+          value.forEach((r, i) => {
+            if (r.status === 'fulfilled') taken![i]!.resolve(r.value);
+            else taken![i]!.reject(r.reason);
+          });
+        },
+        (e: unknown) => {
+          // The commit failed (or the body never ran): no write of this unit was recorded.
+          if (taken === undefined) {
+            taken = this.queue;
+            this.queue = [];
+            this.submitted = false;
+          }
+          for (const q of taken) q.reject(e);
+        },
+      );
+  }
+}
+
+/**
+ * Writes runs in the caller's transaction: merged, or each alone when the merged write throws.
+ * A run written twice in one call (two writers racing) is written after the first, alone, so the
+ * second finds the row moved on.
+ */
+export async function writeRuns(
+  tx: LedgerTx,
+  writes: readonly RunWrite[],
+): Promise<PromiseSettledResult<Run>[]> {
+  const settled = new Array<PromiseSettledResult<Run>>(writes.length);
+  // One write alone is isolated by its transaction (or the unit's savepoint): if it throws, so does this.
+  if (writes.length === 1) {
+    await writeTogether(tx, writes, [0], settled);
+    return settled;
+  }
+  const seen = new Set<string>();
+  const merged: number[] = [];
+  const later: number[] = [];
+  writes.forEach((w, i) => {
+    if (seen.has(w.run.id)) later.push(i);
+    else {
+      seen.add(w.run.id);
+      merged.push(i);
+    }
+  });
+  const alone = async (i: number) => {
+    try {
+      await tx.isolated(() => writeTogether(tx, [writes[i]!], [i], settled));
+    } catch (e) {
+      settled[i] = { status: 'rejected', reason: e };
+    }
+  };
+  if (merged.length === 1) await alone(merged[0]!);
+  else if (merged.length > 1) {
+    try {
+      await tx.isolated(() =>
+        writeTogether(
+          tx,
+          merged.map((i) => writes[i]!),
+          merged,
+          settled,
+        ),
+      );
+    } catch {
+      for (const i of merged) await alone(i);
+    }
+  }
+  for (const i of later) await alone(i);
+  return settled;
+}
+
+interface Planned {
+  readonly index: number;
+  readonly write: RunWrite;
+  readonly final: Run;
+  readonly moved: boolean;
+  readonly moves: readonly StepMove[];
+  readonly records: readonly RecordDraft[];
+}
+
+/** The runs' transitions and moves in memory (pure); a transition the machine refuses rejects its run. */
+function plan(write: RunWrite, index: number): Planned {
+  let run = write.run;
+  let moved = false;
+  const moves: StepMove[] = [];
+  const records: RecordDraft[] = [];
+  for (const c of write.changes) {
+    if ('transition' in c) {
+      const t = transitionOf(run, c.transition, c.actor, c.payload, c.update);
+      run = t.next;
+      moved = true;
+      records.push(t.record);
+    } else if ('move' in c) {
+      const m = c.move(run);
+      moves.push(m);
+      records.push(m.record);
+    } else records.push(c.record);
+  }
+  return { index, write, final: run, moved, moves, records };
+}
+
+async function writeTogether(
+  tx: LedgerTx,
+  writes: readonly RunWrite[],
+  indexes: readonly number[],
+  settled: PromiseSettledResult<Run>[],
+): Promise<void> {
+  const planned: Planned[] = [];
+  writes.forEach((w, i) => {
+    try {
+      planned.push(plan(w, indexes[i]!));
+    } catch (e) {
+      settled[indexes[i]!] = { status: 'rejected', reason: e };
+    }
+  });
+  const updates: RunRowUpdate[] = planned
+    .filter((p) => p.moved)
+    .map((p) => ({ id: p.write.run.id, from: p.write.run.state, values: runRowValues(p.final, p.write.at) }));
+  const moved = updates.length === 0 ? new Set<string>() : await updateRunRows(tx, updates);
+  const kept = planned.filter((p) => {
+    if (!p.moved || moved.has(p.write.run.id)) return true;
+    settled[p.index] = { status: 'rejected', reason: movedOn(p.write.run.id) };
+    return false;
+  });
+  await insertRunRows(
+    tx,
+    kept.flatMap((p) =>
+      p.write.insert === undefined ? [] : [runInsertRow(p.write, p.write.insert.request)],
+    ),
+  );
+  await insertStepRows(
+    tx,
+    kept.flatMap((p) => (p.write.steps ?? []).map((s) => stepInsertRow(p.write.run.id, s))),
+  );
+  const stepMoves: StepRowUpdate[] = kept.flatMap((p) =>
+    p.moves.map((m) => ({ runId: p.write.run.id, ...m })),
+  );
+  const stepsMoved = stepMoves.length === 0 ? new Set<string>() : await updateStepRows(tx, stepMoves);
+  const missing = stepMoves.find((m) => !stepsMoved.has(stepKey(m.runId, m.stepId)));
+  if (missing !== undefined) throw stepMovedOn(missing.runId, missing.stepId);
+  for (const p of kept) for (const record of p.records) await tx.append(record);
+  for (const p of kept) await p.write.after?.(tx, p.final);
+  for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
+}
+
+function runInsertRow(w: RunWrite, request: string) {
+  const r = w.run;
+  const at = w.at.toISOString();
+  return [
+    r.id,
+    r.requester,
+    r.idempotencyKey,
+    request,
+    r.inputHash,
+    r.justification,
+    r.state,
+    r.attempts,
+    at,
+    at,
+  ];
+}
+
+function stepInsertRow(runId: string, s: PlannedStep) {
+  return [runId, s.stepId, s.action, s.systemId, s.identityId, JSON.stringify(s.params), 'planned'];
+}

@@ -1,0 +1,117 @@
+/**
+ * The reads of one engine, shared by the calls in flight: run rows and idempotency keys are read
+ * for many runs in one query, and the inventory entities and the active bundle many decisions ask
+ * for at the same moment are read once (tick-reads.ts). Nothing is kept between moments.
+ */
+import { CustosError } from '../core/errors.js';
+import type { Inventory } from '../inventory/index.js';
+import type { Sql } from '../store/sql.js';
+import type { LoadedBundle } from '../policy/index.js';
+import type { BundleRegistry } from '../workflows/index.js';
+import type { Run } from './run-model.js';
+import { RUN_COLUMNS, toRun } from './run-store.js';
+import { TickLoader, eachOnce } from './tick-reads.js';
+
+/** IN lists are padded to one of these lengths, so that few statement texts are prepared. */
+const PADDED = [1, 4, 16, 64] as const;
+
+export interface Filed {
+  readonly id: string;
+  readonly inputHash: string;
+}
+
+export class SharedReads {
+  readonly inventory: Inventory;
+  private readonly runs: TickLoader<string, Run>;
+  private readonly filed: TickLoader<readonly [string, string], Filed>;
+  private readonly bundle: TickLoader<string, LoadedBundle>;
+
+  constructor(read: Sql, inventory: Inventory, bundles: BundleRegistry) {
+    const principals = new TickLoader(
+      eachOnce((id) => inventory.getPrincipal(id)),
+      String,
+    );
+    const systems = new TickLoader(
+      eachOnce((id) => inventory.getSystem(id)),
+      String,
+    );
+    const identities = new TickLoader(
+      eachOnce((id) => inventory.getIdentity(id)),
+      String,
+    );
+    this.inventory = {
+      ...inventory,
+      getPrincipal: (id) => principals.load(id),
+      getSystem: (id) => systems.load(id),
+      getIdentity: (id) => identities.load(id),
+    };
+    this.runs = new TickLoader<string, Run>((ids) => readRuns(read, ids), String);
+    this.filed = new TickLoader(
+      (keys) => readFiled(read, keys),
+      ([r, k]) => `${r}\u0000${k}`,
+    );
+    this.bundle = new TickLoader(
+      eachOnce(() => bundles.active()),
+      String,
+    );
+  }
+
+  async run(id: string): Promise<Run> {
+    const run = await this.runs.load(id);
+    if (run === undefined) throw new CustosError('RUN_NOT_FOUND', `no run ${id}`);
+    return run;
+  }
+
+  /** The run a requester filed under an idempotency key, if any. */
+  filedAs(requester: string, key: string): Promise<Filed | undefined> {
+    return this.filed.load([requester, key]);
+  }
+
+  activeBundle(): Promise<LoadedBundle | undefined> {
+    return this.bundle.load('active');
+  }
+}
+
+function padded<T>(values: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += 64) {
+    const chunk = values.slice(i, i + 64);
+    const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
+    out.push([...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)]);
+  }
+  return out;
+}
+
+async function readRuns(sql: Sql, ids: readonly string[]): Promise<Map<string, Run>> {
+  const out = new Map<string, Run>();
+  for (const chunk of padded(ids)) {
+    const rows = await sql.query<Parameters<typeof toRun>[0] & Record<string, unknown>>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) out.set(row.id, toRun(row));
+  }
+  return out;
+}
+
+async function readFiled(
+  sql: Sql,
+  keys: readonly (readonly [string, string])[],
+): Promise<Map<string, Filed>> {
+  const out = new Map<string, Filed>();
+  for (const chunk of padded(keys)) {
+    const rows = await sql.query<{
+      id: string;
+      requester: string;
+      idempotency_key: string;
+      input_hash: string;
+    }>(
+      `SELECT id, requester, idempotency_key, input_hash FROM runs
+       WHERE (requester, idempotency_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+      chunk.flat(),
+    );
+    for (const r of rows)
+      out.set(`${r.requester}\u0000${r.idempotency_key}`, { id: r.id, inputHash: r.input_hash });
+  }
+  return out;
+}

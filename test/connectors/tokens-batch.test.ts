@@ -1,0 +1,119 @@
+/**
+ * The token issuer handles calls that arrive together in one transaction (token-batch.ts), on both
+ * stores: each step still gets its own effect, secret and error; a refused step or a step whose
+ * write the database refuses fails alone; steps on one identity take effect one after another.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scopeOf } from '../../src/connectors/authority-check.js';
+import type { Step, StepAction } from '../../src/connectors/contract.js';
+import type { JsonValue } from '../../src/core/canonical-json.js';
+import { storeKinds } from '../support/stores.js';
+import { makeTokensTarget, type TokensTarget } from './tokens-target.js';
+
+for (const kind of storeKinds()) {
+  describe(`tokens connector, calls that arrive together, on ${kind.name}`, () => {
+    let t: TokensTarget;
+    let begins: number;
+    beforeEach(async () => {
+      t = await makeTokensTarget(kind);
+      begins = 0;
+      const begin = t.store.write.begin.bind(t.store.write);
+      t.store.write.begin = () => {
+        begins++;
+        return begin();
+      };
+    });
+    afterEach(() => t.cleanup());
+
+    const stepOf = (
+      runId: string,
+      identity: string,
+      action: StepAction,
+      params: Record<string, JsonValue> = {},
+    ): Step => ({
+      runId,
+      stepId: 's1',
+      action,
+      system: t.system,
+      identity: { id: identity, kind: 'api_key', externalId: identity },
+      params,
+    });
+    const apply = (step: Step) => t.connector.apply(step, t.authority(scopeOf(step)));
+
+    it('applies and verifies many steps in a few transactions, each with its own secret', async () => {
+      const steps = Array.from({ length: 24 }, (_, i) => stepOf(`run-${i}`, `svc-${i}`, 'create'));
+      const applied = await Promise.all(steps.map(apply));
+      expect(begins).toBeLessThanOrEqual(3);
+      expect(new Set(applied.map((a) => a.secret!.value)).size).toBe(24);
+      expect(applied.every((a) => a.outcome === 'applied')).toBe(true);
+      begins = 0;
+      const verified = await Promise.all(
+        steps.map((s, i) => t.connector.verify(s, t.authority(scopeOf(s)), applied[i]!.secret!.value)),
+      );
+      expect(begins).toBeLessThanOrEqual(3);
+      expect(verified.map((v) => v.ok)).toEqual(steps.map(() => true));
+      expect(verified[0]!.checks.find((c) => c.name === 'new secret verifies')).toMatchObject({ ok: true });
+      // The secret of one step is not another's.
+      const crossed = await t.connector.verify(
+        steps[0]!,
+        t.authority(scopeOf(steps[0]!)),
+        applied[1]!.secret!.value,
+      );
+      expect(crossed.checks.find((c) => c.name === 'new secret verifies')).toMatchObject({
+        ok: false,
+        detail: 'not the issued secret',
+      });
+      for (const a of applied) expect((await t.connector.verifyPresented(a.secret!.value)).valid).toBe(true);
+    });
+
+    it('a refused step and a step whose write the database refuses fail alone', async () => {
+      await apply(stepOf('run-0', 'svc-taken', 'create'));
+      const refuse =
+        kind.name === 'sqlite'
+          ? [
+              `CREATE TRIGGER refuse_bad BEFORE INSERT ON token_operations WHEN NEW.run_id = 'run-bad'
+               BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+            ]
+          : [
+              `CREATE FUNCTION refuse_bad() RETURNS trigger AS $$ BEGIN
+                 IF NEW.run_id = 'run-bad' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+              'CREATE TRIGGER refuse_bad BEFORE INSERT ON token_operations FOR EACH ROW EXECUTE FUNCTION refuse_bad()',
+            ];
+      for (const sql of refuse) await t.store.write.run(sql);
+      begins = 0;
+      const results = await Promise.allSettled([
+        apply(stepOf('run-1', 'svc-a', 'create')),
+        apply(stepOf('run-2', 'svc-taken', 'create')),
+        apply(stepOf('run-bad', 'svc-b', 'create')),
+        apply(stepOf('run-3', 'svc-c', 'create')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect(results[1]).toMatchObject({ reason: { code: 'TARGET_STATE_MISMATCH' } });
+      expect(results[2]).toMatchObject({ reason: { code: 'CONNECTOR_UNAVAILABLE', retryable: true } });
+      // The shared transaction was tried and rolled back, then every step was applied alone.
+      expect(begins).toBe(5);
+      const identities = await t.store.read.query<{ identity_id: string }>(
+        'SELECT identity_id FROM token_identities ORDER BY identity_id',
+      );
+      expect(identities.map((r) => r.identity_id)).toEqual(['svc-a', 'svc-c', 'svc-taken']);
+      const ops = await t.store.read.query<{ run_id: string }>(
+        'SELECT run_id FROM token_operations ORDER BY run_id',
+      );
+      expect(ops.map((r) => r.run_id)).toEqual(['run-0', 'run-1', 'run-3']);
+    });
+
+    it('steps on one identity take effect in turn; a repeated step is found applied', async () => {
+      const create = stepOf('run-1', 'svc-x', 'create');
+      const [created, again, suspended] = await Promise.all([
+        apply(create),
+        apply(create),
+        apply(stepOf('run-2', 'svc-x', 'suspend')),
+      ]);
+      expect(created.outcome).toBe('applied');
+      expect(again).toMatchObject({ outcome: 'already_applied', outputs: created.outputs });
+      expect(again.secret).toBeUndefined();
+      expect(suspended.outputs).toEqual({ state: 'suspended' });
+      expect((await t.connector.verifyPresented(created.secret!.value)).reason).toBe('suspended');
+    });
+  });
+}
