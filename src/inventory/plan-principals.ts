@@ -39,7 +39,9 @@ export function planPrincipal(
     return undefined;
   }
   const after = mergePrincipal(c.input, before);
-  if (!hasProblem(c.problems, 'groups')) checkGroups(after.groups, lookup, c.problems);
+  // Only the groups this input names: the stored ones were checked when they were written (and the
+  // view loads only what the batch names).
+  if (!hasProblem(c.problems, 'groups')) checkGroups(c.input.groups ?? [], lookup, c.problems);
   const changed = changedFields(before === undefined ? undefined : stateOf(before), after);
   return {
     kind: 'principal',

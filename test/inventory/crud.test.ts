@@ -178,6 +178,12 @@ for (const kind of storeKinds()) {
       await expect(inventory.createPrincipal({ id: 'person:bob' }, as)).rejects.toMatchObject({
         code: 'DUPLICATE_ID',
       });
+      // A patch that does not touch a principal's groups keeps them (and does not re-check them).
+      const renamed = await inventory.updatePrincipal('person:bob', { displayName: 'Bob B.' }, as);
+      expect(renamed.groups).toEqual(['group:dba']);
+      await expect(
+        inventory.updatePrincipal('person:bob', { groups: ['group:nope'] }, as),
+      ).rejects.toMatchObject({ code: 'PRINCIPAL_UNKNOWN' });
       await inventory.createSystem(PG_PROD, as);
       await expect(inventory.updateSystem('pg-prod', { type: 'redis' }, as)).rejects.toMatchObject({
         code: 'FIELD_IMMUTABLE',
