@@ -7,8 +7,7 @@
  * The built-in `tokens` issuer is not here: it has a store of its own (src/main.ts).
  */
 import { CustosError } from '../core/errors.js';
-import type { FingerprintKey } from '../ledger/secrets.js';
-import type { AuthorityCheck } from './authority-check.js';
+import type { ConnectorDeps } from './connector-deps.js';
 import type { Connector } from './contract.js';
 import { LdapConnector } from './ldap/index.js';
 import { MariadbConnector } from './mariadb/index.js';
@@ -17,12 +16,9 @@ import { RabbitmqConnector } from './rabbitmq/index.js';
 import { RedisConnector } from './redis/index.js';
 import { ScimConnector } from './scim/index.js';
 
-export interface TargetConnectorDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  readonly now: () => Date;
+export interface TargetConnectorDeps extends Omit<ConnectorDeps, 'resolveSecret'> {
   /** Defaults to the process environment (`env:NAME` only). */
-  readonly resolveSecret?: (ref: string) => string;
+  readonly resolveSecret?: ConnectorDeps['resolveSecret'];
 }
 
 export interface TargetConnectors {
@@ -41,12 +37,7 @@ export function envSecrets(env: NodeJS.ProcessEnv = process.env): (ref: string) 
 }
 
 export function targetConnectors(deps: TargetConnectorDeps): TargetConnectors {
-  const shared = {
-    authority: deps.authority,
-    fingerprintKey: deps.fingerprintKey,
-    now: deps.now,
-    resolveSecret: deps.resolveSecret ?? envSecrets(),
-  };
+  const shared: ConnectorDeps = { ...deps, resolveSecret: deps.resolveSecret ?? envSecrets() };
   const built = {
     postgres: new PostgresConnector(shared),
     ldap: new LdapConnector(shared),

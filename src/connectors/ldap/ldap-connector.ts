@@ -16,8 +16,8 @@
  *   rollback is a compensation from the prior state, verified afterwards.
  */
 import { CustosError } from '../../core/errors.js';
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck, type AuthorityScope } from '../authority-check.js';
+import { listScope, scopeOf, type AuthorityScope } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -42,12 +42,7 @@ import { parsePrior, readPriorState, restorePrior } from './ldap-prior.js';
 import { accountDn, parseSettings, type LdapSettings } from './ldap-settings.js';
 import { verifyStep } from './ldap-verify.js';
 
-export interface LdapDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves a secret reference such as `env:LDAP_ADMIN_PASSWORD`; the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  readonly now: () => Date;
+export interface LdapDeps extends ConnectorDeps {
   /** pwdEndTime of issued passwords when a step gives no `ttlSeconds` (default 90 days). */
   readonly defaultTtlSeconds?: number;
   /** How long an attempt's journaled intent holds off other attempts of the step (default 30 s). */

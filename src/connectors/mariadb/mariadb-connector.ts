@@ -16,8 +16,8 @@
  * - Suspend is ACCOUNT LOCK, enable ACCOUNT UNLOCK, expire PASSWORD EXPIRE, retire DROP USER.
  */
 import { CustosError } from '../../core/errors.js';
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';
+import { listScope, scopeOf } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -39,12 +39,7 @@ import { readPriorState, restorePrior } from './mdb-prior.js';
 import { accountOf, type Account } from './mdb-sql.js';
 import { verifyStep } from './mdb-verify.js';
 
-export interface MariadbDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves a secret reference such as `env:MARIADB_ADMIN_PASSWORD`; the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  readonly now: () => Date;
+export interface MariadbDeps extends ConnectorDeps {
   /** Lifetime of issued passwords when a step gives no `ttlSeconds` (default 90 days). */
   readonly defaultTtlSeconds?: number;
   /** Receives every statement sent (for tests and audits: hashes appear, passwords never). */

@@ -15,8 +15,8 @@
  * - The admin must be a superuser: restoring a replaced password, and checking that the password
  *   is still the one a step set, read pg_authid.rolpassword, which no other role may read.
  */
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';
+import { listScope, scopeOf } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -39,12 +39,7 @@ import { terminateSessions } from './pg-role.js';
 import { assertRoleName } from './sql-escape.js';
 import { verifyStep } from './pg-verify.js';
 
-export interface PostgresDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves a secret reference such as `env:PG_ADMIN_PASSWORD`; the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  readonly now: () => Date;
+export interface PostgresDeps extends ConnectorDeps {
   /** VALID UNTIL of issued passwords when a step gives no `ttlSeconds` (default 90 days). */
   readonly defaultTtlSeconds?: number;
   /** Receives every statement sent (for tests and audits: verifiers appear, passwords never). */

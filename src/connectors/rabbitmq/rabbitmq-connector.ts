@@ -15,8 +15,8 @@
  * - The admin needs the `administrator` tag (users, permissions, limits, global parameters, other
  *   users' connections).
  */
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';
+import { listScope, scopeOf } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -41,12 +41,7 @@ import { rollbackStep } from './rmq-rollback.js';
 import { parseSettings } from './rmq-settings.js';
 import { verifyStep } from './rmq-verify.js';
 
-export interface RabbitmqDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves a secret reference such as `env:RABBITMQ_ADMIN_PASSWORD`; the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  readonly now: () => Date;
+export interface RabbitmqDeps extends ConnectorDeps {
   /** Receives every management request before it is sent (hashes appear, passwords never). */
   readonly onRequest?: RequestLogger;
 }

@@ -14,8 +14,8 @@
  * - Redis passwords do not expire: `expire` and `params.ttlSeconds` are refused.
  */
 import { CustosError } from '../../core/errors.js';
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck, type AuthorityScope } from '../authority-check.js';
+import { listScope, scopeOf, type AuthorityScope } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -43,13 +43,7 @@ import { planStep } from './redis-plan.js';
 import { readPriorState, restorePrior } from './redis-prior.js';
 import { verifyStep } from './redis-verify.js';
 
-export interface RedisDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves a secret reference such as `env:REDIS_ADMIN_PASSWORD`; the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  /** The clock of overlap windows (injected, so tests can move it). */
-  readonly now: () => Date;
+export interface RedisDeps extends ConnectorDeps {
   /** Receives every admin command sent (for tests and audits: hashes appear, passwords never). */
   readonly onCommand?: CommandLogger;
 }

@@ -17,8 +17,8 @@
  * - Verify reads back and, with a `loginUrl` configured, logs in for real; `realLogin` says false
  *   because it depends on each system's configuration.
  */
-import type { FingerprintKey } from '../../ledger/secrets.js';
-import { listScope, scopeOf, type AuthorityCheck } from '../authority-check.js';
+import { listScope, scopeOf } from '../authority-check.js';
+import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
   Connector,
@@ -43,12 +43,7 @@ import { parsePrior, readPriorState, restorePrior, type Prior } from './scim-pri
 import { ServicePool } from './scim-pool.js';
 import { verifyStep } from './scim-verify.js';
 
-export interface ScimDeps {
-  readonly authority: AuthorityCheck;
-  readonly fingerprintKey: FingerprintKey;
-  /** Resolves the bearer token reference (`env:SCIM_TOKEN`); the value is never logged. */
-  readonly resolveSecret: (ref: string) => string;
-  readonly now: () => Date;
+export interface ScimDeps extends ConnectorDeps {
   /** Receives every request sent, passwords redacted (for tests and audits). */
   readonly onRequest?: RequestLogger;
   /** The longest Retry-After honoured by waiting (default 5 s); longer ones fail at once, retryable. */
