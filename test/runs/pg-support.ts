@@ -4,8 +4,8 @@
  * with a `payments` database, reached through a link that can be cut and restored on the same port.
  * The example inventory's pg-prod is pointed at that link; everything else is createEngine's.
  */
+import { openLink } from '../../src/cli/quickstart/tcp-link.js';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import type pg from 'pg';
 import { generateApproverKey } from '../../src/approvals/index.js';
 import {
@@ -95,39 +95,10 @@ export async function startPgTarget(): Promise<PgTarget> {
   };
 }
 
+/** The target behind a TCP link the test can cut and restore (the quickstart's own link). */
 async function startLink(targetPort: number): Promise<Link> {
-  const sockets = new Set<net.Socket>();
-  const listen = (port: number) =>
-    new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer((client) => {
-        const upstream = net.connect(targetPort, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => s.destroy());
-          s.on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve(server));
-    });
-  let server: net.Server | undefined = await listen(0);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('link has no port');
-  return {
-    port: address.port,
-    down: async () => {
-      const closing = server;
-      server = undefined;
-      if (closing === undefined) return;
-      const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    up: async () => {
-      server ??= await listen(address.port);
-    },
-  };
+  const tcp = await openLink('127.0.0.1', targetPort);
+  return { port: tcp.port, down: () => tcp.cut(), up: () => tcp.restore() };
 }
 
 export interface LedgerEntry {
