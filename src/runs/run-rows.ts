@@ -8,23 +8,10 @@
  * Updates are conditional like their single-row forms (`WHERE state = <the state read>`): the rows
  * returned say which runs or steps moved; the others moved on concurrently and are left alone.
  */
+import { chunks, insertRows, tuples } from '../store/multi-row.js';
 import type { Sql, SqlParam } from '../store/sql.js';
 import { RUN_UPDATE_COLUMNS } from './run-store.js';
 import type { StepStatus } from './run-steps.js';
-
-const CHUNK = 64;
-
-/** `rows` in statements of at most CHUNK rows (so at most CHUNK texts per statement kind). */
-function chunks<T>(rows: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
-}
-
-function tuples(count: number, width: number): string {
-  const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return Array.from({ length: count }, () => tuple).join(', ');
-}
 
 export const RUN_INSERT_COLUMNS = [
   'id',
@@ -48,20 +35,6 @@ export const STEP_INSERT_COLUMNS = [
   'params',
   'status',
 ] as const;
-
-async function insertRows(
-  sql: Sql,
-  table: string,
-  columns: readonly string[],
-  rows: readonly (readonly SqlParam[])[],
-): Promise<void> {
-  for (const chunk of chunks(rows)) {
-    await sql.run(
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
-      chunk.flat(),
-    );
-  }
-}
 
 /** Rows in RUN_INSERT_COLUMNS order. */
 export function insertRunRows(sql: Sql, rows: readonly (readonly SqlParam[])[]): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * The token issuer's state read and written for many steps in one statement each (token-batch.ts):
  * `(a, b) IN (VALUES ...)` lookups and multi-row INSERTs, the same SQL on SQLite and PostgreSQL.
- * Statements carry at most CHUNK rows, so a connection sees a bounded set of statement texts.
+ * Statements carry at most MAX_ROWS rows (store/multi-row.ts).
  */
-import type { Sql, SqlParam } from '../../store/sql.js';
+import { chunks, MAX_ROWS, tuples } from '../../store/multi-row.js';
+import type { Sql } from '../../store/sql.js';
 import {
   CREDENTIAL_COLUMNS,
   FOUND_SELECT,
@@ -15,15 +16,8 @@ import {
   type OperationRow,
 } from './token-store.js';
 
-const CHUNK = 64;
 /** Lookup lists are padded to one of these lengths (repeating a key changes no answer). */
-const PADDED = [1, 4, 16, CHUNK] as const;
-
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
-  return out;
-}
+const PADDED = [1, 4, 16, MAX_ROWS] as const;
 
 /**
  * Chunks of lookup keys, each padded with its last key to a length of PADDED: a SELECT is a
@@ -34,11 +28,6 @@ function lookupChunks<T>(values: readonly T[]): T[][] {
     const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
     return [...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)];
   });
-}
-
-function tuples(count: number, width: number): string {
-  const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return Array.from({ length: count }, () => tuple).join(', ');
 }
 
 /** Distinct pairs. */
@@ -117,21 +106,6 @@ export async function credentialsOf(
     else list.push(row);
   }
   return out;
-}
-
-/** Multi-row INSERT of `rows` (each in `columns` order). */
-export async function insertRows(
-  sql: Sql,
-  table: string,
-  columns: readonly string[],
-  rows: readonly (readonly SqlParam[])[],
-): Promise<void> {
-  for (const chunk of chunks(rows)) {
-    await sql.run(
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
-      chunk.flat(),
-    );
-  }
 }
 
 /** The credentials with these fingerprints, with their identities, by fingerprint. */

@@ -5,7 +5,7 @@
  */
 import { CustosError } from '../../core/errors.js';
 import type { SqlParam, WriteConnection } from '../../store/sql.js';
-import { insertRows } from './token-bulk.js';
+import { insertRows } from '../../store/multi-row.js';
 import type { EffectStore } from './token-effects.js';
 import {
   CREDENTIAL_COLUMNS,
