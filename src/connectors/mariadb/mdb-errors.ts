@@ -11,17 +11,11 @@
  * The mysql2 error is not kept as `cause`: it carries the statement text (`sql`), which may hold a
  * password hash. Its errno and code go into `details`, its message is redacted.
  */
+import { SOCKET_ERROR_CODES } from '../network-errors.js';
 import { CustosError, isCustosError } from '../../core/errors.js';
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
+  ...SOCKET_ERROR_CODES,
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
 ]);

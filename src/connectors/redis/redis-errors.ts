@@ -8,18 +8,10 @@
  * Error replies may quote the rule that failed (`Error in ACL SETUSER modifier '#…'`): password
  * hashes are cut out of every message, although they are hashes, never passwords.
  */
+import { SOCKET_ERROR_CODES } from '../network-errors.js';
 import { CustosError, isCustosError } from '../../core/errors.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+const NETWORK_CODES = new Set(SOCKET_ERROR_CODES);
 const UNREACHABLE =
   /Connection is closed|Command timed out|Socket closed unexpectedly|Stream isn't writeable/i;
 const BUSY_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b|max number of clients reached/;
