@@ -22,7 +22,7 @@ import type { SharedReads } from './shared-reads.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
 import { grantLimitFailure } from './grant-limits.js';
-import { planSteps, type PlannedStep, type Run } from './run-model.js';
+import { planSteps, stepSummary, type PlannedStep, type Run } from './run-model.js';
 import { afterTransition, transition, RUN_COLUMNS, toRun, type TransitionUpdate } from './run-store.js';
 import { nextState } from './state-machine.js';
 
@@ -202,12 +202,7 @@ export async function planDecision(
       determiningPolicies: [...decision.determiningPolicies],
       reasons: [...decision.reasons],
       digest,
-      steps: steps.map((s) => ({
-        stepId: s.stepId,
-        action: s.action,
-        system: s.systemId,
-        identity: s.identityId,
-      })),
+      steps: steps.map(stepSummary),
     },
     {
       bundleHash: bundle.hash,

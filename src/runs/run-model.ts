@@ -75,3 +75,8 @@ export function planSteps(request: PlainRequest, systemId: string): PlannedStep[
   if ('new' in request.resource) params['kind'] = request.resource.new.kind;
   return [{ stepId: 's1', action, systemId, identityId, params }];
 }
+
+/** A planned step as the decision record names it. */
+export function stepSummary(s: PlannedStep): Record<string, string> {
+  return { stepId: s.stepId, action: s.action, system: s.systemId, identity: s.identityId };
+}

@@ -11,7 +11,7 @@ import type { LedgerTx } from '../ledger/ledger-writer.js';
 import { requestDigest } from '../approvals/index.js';
 import type { Decision } from '../policy/index.js';
 import type { PlainRequest } from '../workflows/index.js';
-import { planSteps, type RunOrigin } from './run-model.js';
+import { planSteps, stepSummary, type RunOrigin } from './run-model.js';
 import { readRun, transition } from './run-store.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 
@@ -96,12 +96,7 @@ export async function fileSystemRun(tx: LedgerTx, input: SystemRunInput, now: Da
       route: 'system',
       origin,
       digest,
-      steps: steps.map((s) => ({
-        stepId: s.stepId,
-        action: s.action,
-        system: s.systemId,
-        identity: s.identityId,
-      })),
+      steps: steps.map(stepSummary),
     },
     {
       bundleHash: input.bundleHash,
