@@ -84,6 +84,8 @@ export function inventoryChange(
   }
 }
 
+const READS_CURRENT = new Set(['create', 'grant', 'revoke']);
+
 export interface EffectDeps {
   readonly inventory: Inventory;
   readonly now: () => Date;
@@ -100,13 +102,17 @@ export async function recordInventoryEffects(
   const now = deps.now();
   const actor = { kind: 'non_human' as const, id: run.executor ?? `executor:${run.workflow ?? 'custos'}` };
   for (const step of steps) {
-    const identity = await deps.inventory.getIdentityIn(tx, step.identityId);
+    // Only a create (is it new?) and grants and revocations (of what it holds) depend on the
+    // identity as it is; the write itself reads it again to plan the change.
+    const read = () => deps.inventory.getIdentityIn(tx, step.identityId);
+    const identity = READS_CURRENT.has(step.action) ? await read() : undefined;
     const change = inventoryChange(step, identity, workflow, now.toISOString(), run.decision?.riskTier);
     if (change === undefined) continue;
     try {
       await deps.inventory.applyIdentityInTx(tx, change.input, change.mode, { actor, correlationId: run.id });
     } catch (e) {
       if (!isCustosError(e)) throw e;
+      const owners = (identity ?? (await read()))?.owners ?? {};
       await raiseAlert(
         tx,
         {
@@ -114,7 +120,7 @@ export async function recordInventoryEffects(
           correlationId: run.id,
           kind: 'inventory.out_of_sync',
           severity: 'warning',
-          notify: notifyList([...Object.values(identity?.owners ?? {}), workflow.owners.platform]),
+          notify: notifyList([...Object.values(owners), workflow.owners.platform]),
           summary: `${run.id} changed ${step.identityId} on ${step.systemId} (${step.action}, verified) but the inventory refused the change: reconcile it`,
           details: { run: run.id, step: step.stepId, code: e.code, field: fieldOf(e.details) },
         },
