@@ -32,3 +32,12 @@ export function scopeOf(step: Step): AuthorityScope {
 export function listScope(system: TargetSystem): AuthorityScope {
   return { runId: '*', action: 'list', system: system.id, identity: '*' };
 }
+
+/**
+ * The scope of `endOverlaps` on targets that keep an old credential through a rotation's overlap
+ * window (Redis, OpenLDAP): every identity of one system, outside any run; the host loop's sweep
+ * (src/runs/overlap-sweep.ts) mints it.
+ */
+export function overlapScope(system: TargetSystem): AuthorityScope {
+  return { runId: '*', action: 'end_overlaps', system: system.id, identity: '*' };
+}

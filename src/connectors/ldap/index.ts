@@ -1,4 +1,4 @@
-export { LdapConnector, overlapScope, type LdapDeps } from './ldap-connector.js';
+export { LdapConnector, type LdapDeps } from './ldap-connector.js';
 export { parseSettings, accountDn, type LdapSettings } from './ldap-settings.js';
 export { tryBind, classifyBind, type BindOutcome, type BindResult } from './ldap-bind.js';
 export { readAccount, LOCKED_FOREVER, type AccountState } from './ldap-account.js';
@@ -7,3 +7,4 @@ export { escapeDnValue, parseDn, normalizeDn, sameDn, isChildOf } from './ldap-d
 export { groupsOf, parseGroup, type GroupGrant } from './ldap-entitlements.js';
 export { sshaHash, sshaMatches, newPassword } from './ssha.js';
 export { journalKey } from './ldap-journal.js';
+export { overlapScope } from '../authority-check.js';

@@ -16,7 +16,7 @@
  *   rollback is a compensation from the prior state, verified afterwards.
  */
 import { CustosError } from '../../core/errors.js';
-import { listScope, scopeOf, type AuthorityScope } from '../authority-check.js';
+import { listScope, overlapScope, scopeOf } from '../authority-check.js';
 import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
@@ -51,14 +51,6 @@ export interface LdapDeps extends ConnectorDeps {
   readonly leaseWaitMs?: number;
   /** Receives every request sent (for tests and audits: `{SSHA}` values appear, passwords never). */
   readonly onOperation?: OperationLogger;
-}
-
-/**
- * The scope of `endOverlaps`, which the timer tick calls without a run (as `list` is called); the
- * same shape as the redis connector's, so one tick can serve both.
- */
-export function overlapScope(system: TargetSystem): AuthorityScope {
-  return { runId: '*', action: 'end_overlaps', system: system.id, identity: '*' };
 }
 
 const ACTIONS = [

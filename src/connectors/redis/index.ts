@@ -1,4 +1,4 @@
-export { RedisConnector, overlapScope, type RedisDeps } from './redis-connector.js';
+export { RedisConnector, type RedisDeps } from './redis-connector.js';
 export { tryLogin, type LoginOutcome } from './redis-login.js';
 export { sha256Hex } from './redis-acl.js';
 export type { RedisConnection, CommandLogger } from './redis-admin.js';
@@ -12,3 +12,4 @@ export {
   RESERVED_PREFIX,
   type Entitlement,
 } from './redis-entitlements.js';
+export { overlapScope } from '../authority-check.js';

@@ -14,7 +14,7 @@
  * - Redis passwords do not expire: `expire` and `params.ttlSeconds` are refused.
  */
 import { CustosError } from '../../core/errors.js';
-import { listScope, scopeOf, type AuthorityScope } from '../authority-check.js';
+import { listScope, overlapScope, scopeOf } from '../authority-check.js';
 import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
@@ -59,11 +59,6 @@ const ACTIONS = [
   'end_sessions',
 ] as const;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-/** The scope of `endOverlaps`: every user of one system, outside any run. */
-export function overlapScope(system: TargetSystem): AuthorityScope {
-  return { runId: '*', action: 'end_overlaps', system: system.id, identity: '*' };
-}
 
 interface SystemEntry {
   readonly settings: RedisConnection;
