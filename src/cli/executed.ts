@@ -55,6 +55,8 @@ export function printExecuted(args: ParsedArgs, io: CliIo, executed: Executed): 
   const to =
     secrets.length === 0 || inJson ? 'json' : deliverSecret(io, out!, secrets.map((s) => s.value).join('\n'));
   const handed = secrets.map((s) => ({
+    identity: s.identity,
+    system: s.system,
     fingerprint: s.fingerprint,
     ...(s.expiresAt === undefined ? {} : { expiresAt: s.expiresAt }),
     deliveredTo: to,
@@ -64,9 +66,11 @@ export function printExecuted(args: ParsedArgs, io: CliIo, executed: Executed): 
   else {
     const table: CliIo = out === '-' && secrets.length > 0 ? { ...io, out: (t) => io.err(t) } : io;
     printTable(table, runRows(run));
-    for (const s of handed)
+    // With several (a fan-out), line N of the output is the Nth credential listed here.
+    for (const [i, s] of handed.entries())
       io.err(
-        `issued ${s.fingerprint}${s.expiresAt === undefined ? '' : ` (expires ${s.expiresAt})`}: written to ${s.deliveredTo}\n`,
+        `issued ${s.fingerprint} for ${s.identity} on ${s.system}${s.expiresAt === undefined ? '' : ` (expires ${s.expiresAt})`}: ` +
+          `written to ${s.deliveredTo}${handed.length > 1 ? `, line ${i + 1}` : ''}\n`,
       );
   }
   io.err(nextStep(run));

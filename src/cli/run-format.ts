@@ -5,10 +5,11 @@ import type { Cell } from './commands/inventory-format.js';
 
 export const RUN_COLUMNS = ['ID', 'STATE', 'ACTION', 'TARGET', 'REQUESTER', 'RISK', 'ROUTE'];
 
-/** What a run acts on: an inventory identity, or `system/new-name` for a create. */
+/** What a run acts on: inventory identities, or `system/new-name` for a create. */
 export function runTarget(run: Run): string {
   const r = run.request.resource;
-  return 'identity' in r ? r.identity : `${r.new.system}/${r.new.name} (new)`;
+  if ('new' in r) return `${r.new.system}/${r.new.name} (new)`;
+  return 'identity' in r ? r.identity : r.identities.join(', ');
 }
 
 export function runRow(run: Run): Cell[] {

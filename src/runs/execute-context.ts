@@ -13,6 +13,7 @@ import type { Inventory } from '../inventory/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Run } from './run-model.js';
+import { requestedIdentities } from '../workflows/index.js';
 import type { DoneStep } from './inventory-effects.js';
 import type { RunWriter } from './run-writes.js';
 
@@ -168,11 +169,9 @@ export async function alertPaused(
   run: Run,
   reason: string | null,
 ): Promise<void> {
-  const identity = run.request.resource;
-  const owners =
-    'identity' in identity
-      ? Object.values((await deps.inventory.getIdentity(identity.identity))?.owners ?? {})
-      : [];
+  const owners: string[] = [];
+  for (const id of requestedIdentities(run.request))
+    owners.push(...Object.values((await deps.inventory.getIdentity(id))?.owners ?? {}));
   const notify = notifyList([run.requester, ...owners, ...((await deps.workflowOwners?.(run)) ?? [])]);
   await raiseAlert(
     tx,

@@ -1,6 +1,6 @@
 export { RunEngine, type RunEngineDeps } from './engine.js';
 export type { Run, PlannedStep } from './run-model.js';
-export type { Executed } from './run-execute.js';
+export type { DeliveredSecret, Executed } from './run-execute.js';
 export type { FileRequest } from './run-engine.js';
 export {
   RUN_STATES,

@@ -11,18 +11,18 @@ import type { Inventory, System } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Actor } from '../ledger/record.js';
-import { decide, type Decision, type LoadedBundle } from '../policy/index.js';
+import type { Decision, LoadedBundle } from '../policy/index.js';
 import { durationSeconds } from '../policy/duration.js';
 import { requestDigest } from '../approvals/index.js';
-import type { BundleRegistry, PlainRequest } from '../workflows/index.js';
-import { requestFromInventory } from '../workflows/index.js';
+import type { BundleRegistry, FanOutPart, PlainRequest } from '../workflows/index.js';
+import { checkFanOut, decideRequest, requestedIdentities } from '../workflows/index.js';
 import { gateFailure } from './gate.js';
 import type { RunWriter } from './run-writes.js';
 import type { SharedReads } from './shared-reads.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
 import { grantLimitFailure } from './grant-limits.js';
-import { planSteps, stepSummary, type PlannedStep, type Run } from './run-model.js';
+import { planSteps, stepSummary, type PlannedStep, type Run, type StepTarget } from './run-model.js';
 import { afterTransition, transition, RUN_COLUMNS, toRun, type TransitionUpdate } from './run-store.js';
 import { nextState } from './state-machine.js';
 
@@ -62,6 +62,8 @@ export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> 
     throw new CustosError('INPUT_INVALID', 'a request needs a justification');
   if (!/^[\x21-\x7e]{1,128}$/.test(input.idempotencyKey))
     throw new CustosError('INPUT_INVALID', 'bad idempotency key');
+  const { resource } = input.request;
+  if ('identities' in resource) checkFanOut(input.request.action, resource.identities);
   const requestText = canonicalize(input.request);
   const inputHash = `sha256:${crypto.createHash('sha256').update(requestText).digest('hex')}`;
   const existing = await deps.reads.filedAs(input.requester, input.idempotencyKey);
@@ -126,8 +128,8 @@ export interface PlannedDecision {
   readonly route: Decision['route'];
   /** The run once the decision is recorded. */
   readonly next: Run;
-  /** The system the run acts on, as read for the decision. */
-  readonly system: System;
+  /** The systems the run acts on, as read for the decision. */
+  readonly systems: readonly System[];
   readonly now: Date;
 }
 
@@ -145,14 +147,18 @@ export async function planDecision(
 ): Promise<PlannedDecision> {
   const bundle = await (deps.activeBundle ?? (() => deps.bundles.active()))();
   if (bundle === undefined) throw new CustosError('NOT_FOUND', 'no active workflow bundle: deploy one first');
-  const request = await requestFromInventory(deps.inventory, bundle, run.request);
-  const decision = decide(bundle, request);
-  const systemId = await systemOf(deps.inventory, run.request);
-  const system = (await deps.inventory.getSystem(systemId))!;
+  const { decision, parts } = await decideRequest(deps.inventory, bundle, run.request);
+  const targets = await targetsOf(deps.inventory, run.request);
+  const systems = await Promise.all(
+    [...new Set(targets.map((t) => t.system))].map(async (id) => (await deps.inventory.getSystem(id))!),
+  );
   const workflow = decision.workflow === undefined ? undefined : bundle.workflows.get(decision.workflow);
   const maxAge = workflow === undefined ? undefined : durationSeconds(workflow.maxReconciliationAge);
   const now = deps.now();
-  const gate = gateFailure(system, maxAge, now);
+  // Every system the run would act on must pass the gate: the first that fails holds the run.
+  const failed = systems
+    .map((system) => ({ system, gate: gateFailure(system, maxAge, now) }))
+    .find((g) => g.gate !== undefined);
   const digest = requestDigest({ request: run.request, decision, runId: run.id });
   const plan = (
     event: PlannedDecision['event'],
@@ -166,10 +172,11 @@ export async function planDecision(
     steps,
     route: decision.route,
     next: afterTransition(run, nextState(run.state, event), update),
-    system,
+    systems,
     now,
   });
-  if (gate !== undefined) return plan('gate_failed', { reason: gate, system: system.id }, { reason: gate });
+  if (failed !== undefined)
+    return plan('gate_failed', { reason: failed.gate!, system: failed.system.id }, { reason: failed.gate! });
   const decisionJson = JSON.parse(JSON.stringify(decision)) as JsonValue;
   const limit = decision.allowed ? grantLimitFailure(run.request, workflow) : undefined;
   if (limit !== undefined) {
@@ -190,7 +197,7 @@ export async function planDecision(
     : decision.route?.mode === 'auto'
       ? 'decided_auto'
       : 'decided_approvals';
-  const steps = decision.allowed ? planSteps(run.request, system.id) : [];
+  const steps = decision.allowed ? planSteps(run.request, targets) : [];
   return plan(
     event,
     {
@@ -203,6 +210,7 @@ export async function planDecision(
       reasons: [...decision.reasons],
       digest,
       steps: steps.map(stepSummary),
+      ...(parts === undefined ? {} : { parts: parts.map(partSummary) }),
     },
     {
       bundleHash: bundle.hash,
@@ -231,11 +239,27 @@ export async function recordDecision(tx: LedgerTx, run: Run, planned: PlannedDec
   return next;
 }
 
-async function systemOf(inventory: Inventory, plain: PlainRequest): Promise<string> {
-  if ('new' in plain.resource) return plain.resource.new.system;
-  const identity = await inventory.getIdentity(plain.resource.identity);
-  if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${plain.resource.identity}`);
-  return identity.system;
+/** Each identity the request acts on, with its system (a create: the new identity's system). */
+async function targetsOf(inventory: Inventory, plain: PlainRequest): Promise<StepTarget[]> {
+  if ('new' in plain.resource)
+    return [{ identity: plain.resource.new.name, system: plain.resource.new.system }];
+  return Promise.all(
+    requestedIdentities(plain).map(async (id) => {
+      const identity = await inventory.getIdentity(id);
+      if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${id}`);
+      return { identity: id, system: identity.system };
+    }),
+  );
+}
+
+/** A fan-out part as the decision record names it. */
+function partSummary(p: FanOutPart): Record<string, JsonValue> {
+  return {
+    identity: p.identity,
+    allowed: p.decision.allowed,
+    riskTier: p.decision.riskTier ?? null,
+    determiningPolicies: [...p.decision.determiningPolicies],
+  };
 }
 
 export async function listRuns(deps: RunEngineCoreDeps, state?: string): Promise<Run[]> {

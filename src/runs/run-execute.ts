@@ -49,8 +49,15 @@ export type { ExecuteDeps, ExecuteHooks } from './execute-context.js';
 
 export interface Executed {
   readonly run: Run;
-  /** Secrets issued by this call's steps: for the requester, once; never recorded. */
-  readonly secrets: readonly IssuedSecret[];
+  /** Secrets issued by this call's steps, in step order: for the requester, once; never recorded. */
+  readonly secrets: readonly DeliveredSecret[];
+}
+
+/** An issued secret and whose it is (a fan-out issues one per identity). */
+export interface DeliveredSecret extends IssuedSecret {
+  readonly stepId: string;
+  readonly system: string;
+  readonly identity: string;
 }
 
 export interface ExecuteOptions {
@@ -111,7 +118,13 @@ export async function executeRun(
     run = await conclude(deps, run, pause === undefined ? 'verified' : 'failed', pause, { checks }, steps);
     if (pause === undefined) deps.crashPoint?.('verified:after');
   }
-  return { run, secrets: interrupted ? [] : [...held.values()] };
+  const secrets = steps.flatMap(({ step }) => {
+    const secret = held.get(step.stepId);
+    return secret === undefined
+      ? []
+      : [{ ...secret, stepId: step.stepId, system: step.system.id, identity: step.identity.id }];
+  });
+  return { run, secrets: interrupted ? [] : secrets };
 }
 
 /**
@@ -238,7 +251,12 @@ async function verifySteps(
         connector.verify(step, await authority.token(), secret),
       );
       deps.crashPoint?.('verify:after');
-      checks.push({ step: step.stepId, ok: result.ok, checks: result.checks.map((c) => ({ ...c })) });
+      checks.push({
+        step: step.stepId,
+        system: step.system.id,
+        ok: result.ok,
+        checks: result.checks.map((c) => ({ ...c })),
+      });
       if (!result.ok)
         pause ??= { reason: `verification failed on ${step.system.id}`, retryable: false, step: step.stepId };
     } catch (e) {
@@ -263,6 +281,18 @@ async function conclude(
   pending?: StepOutcome,
 ): Promise<Run> {
   const reason = pause?.reason ?? null;
+  // A pause says where each system stands: with several, some may be changed and others not.
+  const outcomes =
+    pause === undefined
+      ? {}
+      : {
+          outcomes: steps.map((s) => ({
+            step: s.step.stepId,
+            system: s.step.system.id,
+            identity: s.step.identity.id,
+            status: s.status,
+          })),
+        };
   return deps.runs.write({
     run,
     at: deps.now(),
@@ -270,7 +300,12 @@ async function conclude(
       ...(pending === undefined
         ? []
         : [{ move: (r: Run) => appliedMove(r, pending.step, pending.result, pending.recovered) }]),
-      { transition: event, actor: executorOf(run), payload: { ...payload, ...pause }, update: { reason } },
+      {
+        transition: event,
+        actor: executorOf(run),
+        payload: { ...payload, ...pause, ...outcomes },
+        update: { reason },
+      },
     ],
     after: async (tx, next) => {
       if (next.state === 'paused') await alertPaused(tx, deps, run, reason);

@@ -40,6 +40,12 @@ export interface PlannedStep {
   readonly params: Readonly<Record<string, JsonValue>>;
 }
 
+/** An identity a request acts on, and its system. */
+export interface StepTarget {
+  readonly identity: string;
+  readonly system: string;
+}
+
 const DIRECT: Readonly<Record<string, StepAction>> = {
   create: 'create',
   grant: 'grant',
@@ -54,10 +60,9 @@ const DIRECT: Readonly<Record<string, StepAction>> = {
  * control, recorded with its expiry); break-glass grants its entitlements, revoked by a run of its
  * own at expiry.
  */
-export function planSteps(request: PlainRequest, systemId: string): PlannedStep[] {
+export function planSteps(request: PlainRequest, targets: readonly StepTarget[]): PlannedStep[] {
   const action = request.action === 'break_glass' ? 'grant' : DIRECT[request.action];
   if (action === undefined) return [];
-  const identityId = 'identity' in request.resource ? request.resource.identity : request.resource.new.name;
   const context = request.context ?? {};
   const params: Record<string, JsonValue> = {};
   for (const key of ['entitlements', 'durationMinutes', 'overlapSeconds', 'ttlSeconds'] as const) {
@@ -73,7 +78,14 @@ export function planSteps(request: PlainRequest, systemId: string): PlannedStep[
   )
     params['ttlSeconds'] = minutes * 60;
   if ('new' in request.resource) params['kind'] = request.resource.new.kind;
-  return [{ stepId: 's1', action, systemId, identityId, params }];
+  // One step per identity, in the order the request names them (a fan-out: one per system).
+  return targets.map((t, i) => ({
+    stepId: `s${i + 1}`,
+    action,
+    systemId: t.system,
+    identityId: t.identity,
+    params: { ...params },
+  }));
 }
 
 /** A planned step as the decision record names it. */

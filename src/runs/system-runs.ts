@@ -10,7 +10,7 @@ import { canonicalize, type JsonValue } from '../core/canonical-json.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import { requestDigest } from '../approvals/index.js';
 import type { Decision } from '../policy/index.js';
-import type { PlainRequest } from '../workflows/index.js';
+import { requestedIdentities, type PlainRequest } from '../workflows/index.js';
 import { planSteps, stepSummary, type RunOrigin } from './run-model.js';
 import { readRun, transition } from './run-store.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
@@ -78,7 +78,9 @@ export async function fileSystemRun(tx: LedgerTx, input: SystemRunInput, now: Da
     bundleHash: input.bundleHash,
   };
   const digest = requestDigest({ request: input.request, decision, runId: id });
-  const steps = planSteps(input.request, input.systemId);
+  // A system run acts on the one identity of the grant it revokes or remediates.
+  const identity = requestedIdentities(input.request)[0] ?? '';
+  const steps = planSteps(input.request, [{ identity, system: input.systemId }]);
   for (const step of steps) {
     await tx.run(
       `INSERT INTO run_steps (run_id, step_id, action, system_id, identity_id, params, status) VALUES (?, ?, ?, ?, ?, ?, 'planned')`,

@@ -7,12 +7,11 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import type { AlertStatus } from '../alerts/index.js';
-import type { IssuedSecret } from '../connectors/contract.js';
 import type { PresentedResult } from '../connectors/tokens/index.js';
 import type { Identity, PageOf, Principal, PrincipalKind, Role, System } from '../inventory/index.js';
 import type { LiveVerifyReport } from '../ledger/ledger-verify.js';
 import type { LedgerRecord } from '../ledger/record.js';
-import type { Run } from '../runs/index.js';
+import type { DeliveredSecret, Run } from '../runs/index.js';
 import type { Grant } from '../runs/grant-store.js';
 import type { ExportManifest } from '../verifier/bundle.js';
 import type { BundleVersion } from '../workflows/index.js';
@@ -49,7 +48,7 @@ export interface ImportSummary {
 /** A run after a call that may have executed it, and the secrets it issued: for its requester, once. */
 export interface Executed {
   readonly run: Run;
-  readonly secrets: readonly IssuedSecret[];
+  readonly secrets: readonly DeliveredSecret[];
 }
 
 export interface RunWithRecords {

@@ -9,6 +9,7 @@ import { CustosError } from '../core/errors.js';
 import type { Run } from '../runs/index.js';
 import { forbidden, hasRole, names, type Acting } from './authorize.js';
 import type { ServiceContext } from './context.js';
+import { requestedIdentities } from '../workflows/index.js';
 import type { OperationName } from './operations.js';
 
 /** Actions whose run hands a new secret to the caller that executes it. */
@@ -40,9 +41,9 @@ export function checkExecutor(acting: Acting, run: Run, operation: OperationName
 }
 
 async function ownsRun(ctx: ServiceContext, acting: Acting, run: Run): Promise<boolean> {
-  const resource = run.request.resource;
-  if ('identity' in resource) {
-    const identity = await ctx.custos.inventory.getIdentity(resource.identity);
+  // An owner of any identity the run acts on (a fan-out acts on several).
+  for (const id of requestedIdentities(run.request)) {
+    const identity = await ctx.custos.inventory.getIdentity(id);
     if (identity !== undefined && Object.values(identity.owners).some((o) => names(acting, o))) return true;
   }
   if (run.bundleHash === null || run.workflow === null) return false;

@@ -4,6 +4,7 @@ import { IDENTITY_KINDS } from '../inventory/index.js';
 import { ACTIONS } from '../policy/index.js';
 import { RUN_STATES } from '../runs/index.js';
 import { GRANT_STATES } from '../runs/grant-store.js';
+import { MAX_FAN_OUT } from '../workflows/fan-out.js';
 import {
   EntityId,
   Json,
@@ -27,7 +28,15 @@ const NewIdentity = z.strictObject({
 export const PlainRequest = z.strictObject({
   principal: PrincipalId.optional().describe('who asks: the caller (the only value accepted)'),
   action: z.enum(ACTIONS),
-  resource: z.union([z.strictObject({ identity: EntityId }), z.strictObject({ new: NewIdentity })]),
+  resource: z.union([
+    z.strictObject({ identity: EntityId }),
+    z.strictObject({ new: NewIdentity }),
+    z
+      .strictObject({ identities: z.array(EntityId).min(2).max(MAX_FAN_OUT) })
+      .describe(
+        'fan-out: the same rotate, suspend or retire on each identity (one workflow governs them all)',
+      ),
+  ]),
   context: z
     .record(z.string().max(64), Json)
     .optional()
@@ -69,6 +78,9 @@ const IssuedSecret = z.object({
   value: z.string().describe('shown once, to the requester; never recorded or logged'),
   fingerprint: z.string(),
   expiresAt: Timestamp.optional(),
+  stepId: z.string(),
+  system: z.string().describe('the system whose credential this is'),
+  identity: z.string().describe('the identity whose credential this is (a fan-out issues several)'),
 });
 
 /** A run after a call that may have executed it, with the secrets it issued (once). */

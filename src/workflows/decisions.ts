@@ -20,13 +20,44 @@ import {
   type NewIdentity,
 } from '../policy/index.js';
 import type { Action } from '../policy/vocabulary.js';
+import { checkFanOut, combineDecisions, type FanOutPart } from './fan-out.js';
 
 /** What a requester says; entities come from the inventory, never from the request. */
 export interface PlainRequest {
   readonly principal: string;
   readonly action: Action;
-  readonly resource: { readonly identity: string } | { readonly new: NewIdentity };
+  /** One identity, a new one, or several (fan-out.ts: the same change on each). */
+  readonly resource:
+    | { readonly identity: string }
+    | { readonly new: NewIdentity }
+    | { readonly identities: readonly string[] };
   readonly context?: Readonly<Record<string, JsonValue>>;
+}
+
+/** The existing identities a request names (none for a create). */
+export function requestedIdentities(plain: PlainRequest): readonly string[] {
+  const r = plain.resource;
+  return 'identities' in r ? r.identities : 'identity' in r ? [r.identity] : [];
+}
+
+/**
+ * Decides a plain request against the inventory: one Cedar decision, or for a fan-out request one
+ * per identity, combined (fan-out.ts). Returns the parts of a fan-out for the decision record.
+ */
+export async function decideRequest(
+  inventory: Inventory,
+  bundle: LoadedBundle,
+  plain: PlainRequest,
+): Promise<{ decision: Decision; parts?: readonly FanOutPart[] }> {
+  if (!('identities' in plain.resource))
+    return { decision: decide(bundle, await requestFromInventory(inventory, bundle, plain)) };
+  checkFanOut(plain.action, plain.resource.identities);
+  const parts: FanOutPart[] = [];
+  for (const identity of plain.resource.identities) {
+    const part = await requestFromInventory(inventory, bundle, { ...plain, resource: { identity } });
+    parts.push({ identity, decision: decide(bundle, part) });
+  }
+  return { decision: combineDecisions(parts, bundle.hash), parts };
 }
 
 export async function requestFromInventory(
@@ -47,6 +78,9 @@ export async function requestFromInventory(
     systems: [],
     identities: [],
   };
+  if ('identities' in plain.resource) {
+    throw new TypeError('a fan-out request is decided one identity at a time: use decideRequest');
+  }
   let systemId: string;
   if ('identity' in plain.resource) {
     const identity = await inventory.getIdentity(plain.resource.identity);
@@ -86,7 +120,7 @@ export async function decideAndRecord(
   plain: PlainRequest,
   actor: Actor,
 ): Promise<{ decision: Decision; recordIndex: number }> {
-  const decision = decide(bundle, await requestFromInventory(deps.inventory, bundle, plain));
+  const { decision } = await decideRequest(deps.inventory, bundle, plain);
   const decisionId = `decision:${crypto.randomUUID()}`;
   const { records } = await deps.ledger.transact(async (tx) => {
     // The projection row and its record commit together.
@@ -105,9 +139,9 @@ export async function decideAndRecord(
       correlationId: decisionId,
       actor,
       subject:
-        'identity' in plain.resource
-          ? { kind: 'identity', id: plain.resource.identity }
-          : { kind: 'system', id: plain.resource.new.system },
+        'new' in plain.resource
+          ? { kind: 'system', id: plain.resource.new.system }
+          : { kind: 'identity', id: requestedIdentities(plain)[0]! },
       bundleHash: bundle.hash,
       payload: {
         request: plain as unknown as JsonValue,

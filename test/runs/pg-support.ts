@@ -139,13 +139,21 @@ export interface PgEngineFixture extends EngineFixture {
 export async function createPgEngine(
   kind: StoreKind,
   target: PgTarget,
-  options: { readonly now?: () => Date } = {},
+  options: {
+    readonly now?: () => Date;
+    /** More `env:` secrets the connector may resolve (the admin password of another server). */
+    readonly secrets?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<PgEngineFixture> {
   const statements: string[] = [];
   let postgres: PostgresConnector | undefined;
-  const env: Readonly<Record<string, string>> = { CUSTOS_PG_PASSWORD: target.server.adminPassword };
+  const { secrets, ...engineOptions } = options;
+  const env: Readonly<Record<string, string>> = {
+    ...secrets,
+    CUSTOS_PG_PASSWORD: target.server.adminPassword,
+  };
   const base = await createEngine(kind, {
-    ...options,
+    ...engineOptions,
     connectors: ({ authority, now }) => {
       postgres = new PostgresConnector({
         authority,

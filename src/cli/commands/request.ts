@@ -3,7 +3,7 @@
  * (policy decision; an automatic route also executes and verifies it). Exceptions and break-glass
  * are requests too (`custos exceptions request`, `custos break-glass request` build them).
  *
- *   custos request --action ACTION (--identity ID | --new NAME --kind KIND --system SYSTEM [--tags T,..])
+ *   custos request --action ACTION (--identity ID[,ID..] | --new NAME --kind KIND --system SYSTEM [--tags T,..])
  *                  [--entitlements E,..] [--duration MINUTES] --justification TEXT
  *                  [--idempotency-key KEY] [--secret-out FILE|-] [--json]
  *   custos request --file REQUEST.yaml --justification TEXT …   (a plain request: action, resource, context)
@@ -23,7 +23,7 @@ import type { InputOf } from '../../service/index.js';
 type Plain = InputOf<'fileRequest'>['request'];
 
 export const REQUEST_USAGE =
-  'usage: custos request --action ACTION (--identity ID | --new NAME --kind KIND --system SYSTEM [--tags T,..])\n' +
+  'usage: custos request --action ACTION (--identity ID[,ID..] | --new NAME --kind KIND --system SYSTEM [--tags T,..])\n' +
   '         [--entitlements E,..] [--duration MINUTES] --justification TEXT [--idempotency-key KEY]\n' +
   '         [--secret-out FILE|-] [--json]\n' +
   '       custos request --file REQUEST.yaml --justification TEXT [...]';
@@ -59,7 +59,11 @@ function resourceOf(args: ParsedArgs): Plain['resource'] {
       `give exactly one of --identity ID or --new NAME\n${REQUEST_USAGE}`,
     );
   }
-  if (identity !== undefined) return { identity };
+  if (identity !== undefined) {
+    // Several identities: the same rotate, suspend or retire on each (a fan-out request).
+    const ids = listFlag(args, 'identity') ?? [];
+    return ids.length > 1 ? { identities: ids } : { identity };
+  }
   const tags = listFlag(args, 'tags');
   return {
     new: {
