@@ -187,3 +187,15 @@ export async function alertPaused(
     deps.now(),
   );
 }
+
+/** A run continued after an interruption says so, with the authority of the continuing attempt. */
+export async function recordRecovery(deps: ExecuteDeps, run: Run, authority: RunAuthority): Promise<void> {
+  await deps.ledger.append({
+    type: 'run.recovered',
+    correlationId: run.id,
+    actor: executorOf(run),
+    subject: { kind: 'run', id: run.id },
+    ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
+    payload: { state: run.state, attempt: run.attempts, authority: await authority.claims() },
+  });
+}

@@ -25,12 +25,13 @@ import type { PlannedDecision } from './run-engine.js';
 import {
   RunAuthority,
   alertPaused,
-  bounded,
   executorOf,
   failureOf,
   isConcurrent,
+  recordRecovery,
   type ExecuteDeps,
 } from './execute-context.js';
+import { verifySteps } from './run-verify.js';
 import { undelivered, undeliveredPause, type Pause } from './undelivered.js';
 import {
   appliedMove,
@@ -42,7 +43,7 @@ import {
   startedMove,
   type StoredStep,
 } from './run-steps.js';
-import { applyStep, connectorFor, readPrior, type StepOutcome } from './step-runner.js';
+import { applyStep, readPrior, type StepOutcome } from './step-runner.js';
 
 export { rollbackRun } from './run-rollback.js';
 export type { ExecuteDeps, ExecuteHooks } from './execute-context.js';
@@ -231,42 +232,6 @@ async function journalPending(deps: ExecuteDeps, run: Run, pending: StepOutcome)
   deps.crashPoint?.('step_applied:after');
 }
 
-async function verifySteps(
-  deps: ExecuteDeps,
-  steps: readonly StoredStep[],
-  authority: RunAuthority,
-  held: ReadonlyMap<string, IssuedSecret>,
-): Promise<{ checks: JsonValue[]; pause: Pause | undefined }> {
-  const checks: JsonValue[] = [];
-  let pause: Pause | undefined;
-  for (const stored of steps) {
-    const { step } = stored;
-    try {
-      const connector = connectorFor(deps, stored);
-      const secret = held.get(step.stepId)?.value;
-      const result = await bounded(
-        deps,
-        'verifying',
-        step,
-        connector.verify(step, await authority.token(), secret),
-      );
-      deps.crashPoint?.('verify:after');
-      checks.push({
-        step: step.stepId,
-        system: step.system.id,
-        ok: result.ok,
-        checks: result.checks.map((c) => ({ ...c })),
-      });
-      if (!result.ok)
-        pause ??= { reason: `verification failed on ${step.system.id}`, retryable: false, step: step.stepId };
-    } catch (e) {
-      if (isConcurrent(e)) throw e;
-      pause ??= failureOf(e, step.stepId);
-    }
-  }
-  return { checks, pause };
-}
-
 /**
  * The transition that ends a phase, with what must commit alongside it: the last step's
  * `step_applied` (before it), the alert of a pause, and what a verified run changes.
@@ -314,17 +279,5 @@ async function conclude(
       if (event === 'verified' && deps.onVerified !== undefined)
         await deps.onVerified(tx, next, doneStepsOf(steps));
     },
-  });
-}
-
-/** A run continued after an interruption says so, with the authority of the continuing attempt. */
-async function recordRecovery(deps: ExecuteDeps, run: Run, authority: RunAuthority): Promise<void> {
-  await deps.ledger.append({
-    type: 'run.recovered',
-    correlationId: run.id,
-    actor: executorOf(run),
-    subject: { kind: 'run', id: run.id },
-    ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
-    payload: { state: run.state, attempt: run.attempts, authority: await authority.claims() },
   });
 }

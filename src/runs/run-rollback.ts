@@ -16,6 +16,7 @@ import {
   executorOf,
   failureOf,
   isConcurrent,
+  recordRecovery,
   type ExecuteDeps,
 } from './execute-context.js';
 import { loadSteps, setStatus, type StoredStep } from './run-steps.js';
@@ -38,14 +39,7 @@ export async function rollbackRun(
     steps.map((s) => s.step),
   );
   if (options.interrupted === true) {
-    await deps.ledger.append({
-      type: 'run.recovered',
-      correlationId: run.id,
-      actor: executorOf(run),
-      subject: { kind: 'run', id: run.id },
-      ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
-      payload: { state: run.state, attempt: run.attempts, authority: await authority.claims() },
-    });
+    await recordRecovery(deps, run, authority);
   }
   deps.crashPoint?.('restore:before');
   let failure: string | undefined;
