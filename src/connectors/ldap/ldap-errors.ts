@@ -5,15 +5,9 @@
  * CONNECTOR_REFUSED and not retryable. Messages never carry a password or a userPassword value.
  */
 import { CustosError, isCustosError } from '../../core/errors.js';
+import { SOCKET_ERROR_CODES } from '../network-errors.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-]);
+const NETWORK_CODES = new Set(SOCKET_ERROR_CODES);
 /** busy, unavailable, unwillingToPerform during shutdown is not distinguishable: not listed. */
 const UNAVAILABLE_RESULTS = new Set([51, 52]);
 const NETWORK_TEXT =

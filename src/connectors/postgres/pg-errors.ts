@@ -5,15 +5,9 @@
  * object, a role that already exists) is CONNECTOR_REFUSED and not retryable.
  */
 import { CustosError, isCustosError } from '../../core/errors.js';
+import { SOCKET_ERROR_CODES } from '../network-errors.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-]);
+const NETWORK_CODES = new Set(SOCKET_ERROR_CODES);
 /** 08 connection exception, 28 invalid authorization (of the admin), 53300, 57P0x shutdown. */
 const UNAVAILABLE_SQLSTATE = /^(08...|28...|53300|57P0[1-4])$/;
 const RETRYABLE_SQLSTATE = new Set(['40001', '40P01', '55P03']);
