@@ -118,5 +118,8 @@ async function openRunEngine(
   });
   const connectors = new Map<string, Connector>([['tokens', tokens], ...targets.byType]);
   const sweep = () => sweepOverlaps({ ...core, connectors, authority: issuer });
-  return { engine: new RunEngine({ ...core, connectors, authority: issuer }), tokens, sweep };
+  const engine = new RunEngine({ ...core, connectors, authority: issuer });
+  // Closed first (closers run in reverse): peers may take over this process's runs at once.
+  closers.push(() => engine.stop());
+  return { engine, tokens, sweep };
 }

@@ -4,7 +4,8 @@ import type { SignedApproval } from '../approvals/index.js';
 import type { AuthorityIssuer } from '../authority/index.js';
 import type { Connector } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
-import { readRun, transition } from './run-store.js';
+import { movedOn, readRun, transition } from './run-store.js';
+import { ExecutorInstance, claimRun, liveInstances } from './run-claims.js';
 import {
   actorOf,
   fileRun,
@@ -36,13 +37,18 @@ export interface RunEngineDeps extends RunEngineCoreDeps, ExecuteHooks {
   readonly maxAttempts?: number;
   /** How long after a break-glass expires its post-hoc review is due (default one day). */
   readonly reviewWithinSeconds?: number;
+  /** How long this process's runs stay its own without a heartbeat (run-claims.ts; default 30 s). */
+  readonly leaseSeconds?: number;
 }
 
 export class RunEngine {
   private readonly writer: RunWriter;
   private readonly reads: SharedReads;
+  /** This process as an executor of runs (run-claims.ts). */
+  readonly instance: ExecutorInstance;
 
   constructor(private readonly deps: RunEngineDeps) {
+    this.instance = new ExecutorInstance(deps, deps.leaseSeconds);
     this.writer = new RunWriter(deps.ledger);
     this.reads = new SharedReads(deps.ledger.store.read, deps.inventory, deps.bundles);
   }
@@ -88,18 +94,39 @@ export class RunEngine {
       const { value } = await deps.ledger.transact((tx) => recordDecision(tx, run, planned));
       return { run: value, secrets: [] };
     }
-    if (run.state === 'approved' || run.state === 'executing' || run.state === 'verifying') {
-      return executeRun(this.execDeps(deps), run);
+    if (run.state === 'approved') return executeRun(this.execDeps(deps), run);
+    if (run.state === 'executing' || run.state === 'verifying') {
+      // Mid-flight: continued only when no live process is executing it, and once won.
+      const live = await liveInstances(deps.ledger.store.read, deps.now());
+      if (run.claimedBy !== null && live.has(run.claimedBy) && run.claimedBy !== this.instance.id)
+        throw new CustosError('RUN_TRANSITION_INVALID', `run ${runId} is being executed by ${run.claimedBy}`);
+      const won = await claimRun(deps.ledger, run, await this.instance.claim());
+      if (won === undefined) throw movedOn(runId);
+      return executeRun(this.execDeps(deps), won, { takenFrom: run.claimedBy });
     }
     return { run, secrets: [] };
   }
 
   /**
    * Call at process start: continues every run a crash left approved, executing, verifying or
-   * rolling back, from its last record (see run-recover.ts).
+   * rolling back, from its last record — except those a live process is executing (see
+   * run-recover.ts).
    */
   recover(): Promise<Run[]> {
     return recoverRuns(this.execDeps());
+  }
+
+  /**
+   * Call on every pass of a host loop: continues the runs of executor instances that stopped or
+   * missed their heartbeat for longer than their lease (another process that died).
+   */
+  recoverOrphans(): Promise<Run[]> {
+    return recoverRuns(this.execDeps(), { orphansOnly: true });
+  }
+
+  /** A clean shutdown of this process as an executor: peers may take over its runs at once. */
+  stop(): Promise<void> {
+    return this.instance.stop();
   }
 
   /** A named person retries a paused run (bounded) or re-checks an unreconciled one. */
@@ -140,8 +167,9 @@ export class RunEngine {
   async rollback(runId: string, by: string): Promise<Run> {
     const actor = await actorOf(this.deps.inventory, by);
     const run = await this.get(runId);
+    const claimedBy = await this.instance.claim();
     const { value: rolling } = await this.deps.ledger.transact((tx) =>
-      transition(tx, run, 'rollback', actor, {}, {}, this.deps.now()),
+      transition(tx, run, 'rollback', actor, {}, { claimedBy }, this.deps.now()),
     );
     return rollbackRun(this.execDeps(), rolling);
   }
@@ -221,6 +249,7 @@ export class RunEngine {
     return {
       ...deps,
       runs: this.writer,
+      instance: this.instance,
       stepTimeoutSeconds: this.deps.stepTimeoutSeconds ?? 300,
       workflowOwners: async (run: Run) => {
         const w = await workflowOfRun(this.deps.bundles, run);

@@ -16,6 +16,7 @@ import type { Run } from './run-model.js';
 import { requestedIdentities } from '../workflows/index.js';
 import type { DoneStep } from './inventory-effects.js';
 import type { RunWriter } from './run-writes.js';
+import type { ExecutorInstance } from './run-claims.js';
 
 /**
  * The moments at which a crash leaves a distinct durable state behind, in the order execution
@@ -61,6 +62,8 @@ export interface ExecuteDeps extends ExecuteHooks {
   readonly stepTimeoutSeconds: number;
   /** Group-commits the transactions of execution with those of other runs (run-writes.ts). */
   readonly runs: RunWriter;
+  /** This process as an executor: runs it takes into execution name it (run-claims.ts). */
+  readonly instance: ExecutorInstance;
 }
 
 export interface Failure {
@@ -188,14 +191,28 @@ export async function alertPaused(
   );
 }
 
-/** A run continued after an interruption says so, with the authority of the continuing attempt. */
-export async function recordRecovery(deps: ExecuteDeps, run: Run, authority: RunAuthority): Promise<void> {
+/**
+ * A run continued after an interruption says so, with the authority of the continuing attempt, the
+ * instance continuing it and the one it was taken from (null: nobody had claimed it).
+ */
+export async function recordRecovery(
+  deps: ExecuteDeps,
+  run: Run,
+  authority: RunAuthority,
+  takenFrom: string | null = null,
+): Promise<void> {
   await deps.ledger.append({
     type: 'run.recovered',
     correlationId: run.id,
     actor: executorOf(run),
     subject: { kind: 'run', id: run.id },
     ...(run.bundleHash === null ? {} : { bundleHash: run.bundleHash }),
-    payload: { state: run.state, attempt: run.attempts, authority: await authority.claims() },
+    payload: {
+      state: run.state,
+      attempt: run.attempts,
+      authority: await authority.claims(),
+      instance: run.claimedBy,
+      takenFrom,
+    },
   });
 }

@@ -91,6 +91,7 @@ export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> 
     executor: null,
     attempts: 0,
     origin: null,
+    claimedBy: null,
   };
   return deps.writer.write({
     run,

@@ -66,6 +66,8 @@ export interface ExecuteOptions {
   readonly interrupted?: boolean;
   /** An automatic decision not yet recorded: it commits with the start of execution. */
   readonly decided?: PlannedDecision;
+  /** The instance a recovery took the run over from (null: nobody had claimed it). */
+  readonly takenFrom?: string | null;
 }
 
 /** Where applying stopped; `pending` is the last effect, recorded with the run's next transition. */
@@ -93,7 +95,7 @@ export async function executeRun(
     decided?.next ?? run,
     steps.map((s) => s.step),
   );
-  if (interrupted) await recordRecovery(deps, run, authority);
+  if (interrupted) await recordRecovery(deps, run, authority, options.takenFrom ?? null);
   let applied: Applied = { steps };
   if (decided !== undefined || run.state === 'approved' || run.state === 'paused') {
     let start: Applied;
@@ -172,7 +174,13 @@ async function startExecution(
               update: decided.update,
             },
           ]),
-      { transition: event, actor: executorOf(approved), payload: { authority: claims } },
+      {
+        transition: event,
+        actor: executorOf(approved),
+        payload: { authority: claims },
+        // This process executes it from now: peers leave it alone while this process lives.
+        update: { claimedBy: await deps.instance.claim() },
+      },
       ...(prior === undefined
         ? []
         : [{ move: (r: Run) => startedMove(r, next!.step, prior, authority.jti) }]),

@@ -22,6 +22,8 @@ export interface Run {
   readonly attempts: number;
   /** Set on runs Custos files itself: the grant it revokes or the record it remediates. */
   readonly origin: RunOrigin | null;
+  /** The executor instance that started (or last took over) its execution (run-claims.ts). */
+  readonly claimedBy: string | null;
 }
 
 export interface RunOrigin {

@@ -28,7 +28,7 @@ const RESTORABLE = new Set(['applying', 'applied', 'undelivered']);
 export async function rollbackRun(
   deps: ExecuteDeps,
   run: Run,
-  options: { interrupted?: boolean } = {},
+  options: { interrupted?: boolean; takenFrom?: string | null } = {},
 ): Promise<Run> {
   const steps = (await loadSteps(deps.ledger.store.read, deps.inventory, run.id))
     .filter((s) => RESTORABLE.has(s.status))
@@ -39,7 +39,7 @@ export async function rollbackRun(
     steps.map((s) => s.step),
   );
   if (options.interrupted === true) {
-    await recordRecovery(deps, run, authority);
+    await recordRecovery(deps, run, authority, options.takenFrom ?? null);
   }
   deps.crashPoint?.('restore:before');
   let failure: string | undefined;

@@ -23,10 +23,11 @@ interface RunRow {
   executor: string | null;
   attempts: number;
   origin: string | null;
+  claimed_by?: string | null;
 }
 
 export const RUN_COLUMNS =
-  'id, requester, idempotency_key, request, input_hash, justification, state, reason, workflow, bundle_hash, decision, digest, executor, attempts, origin';
+  'id, requester, idempotency_key, request, input_hash, justification, state, reason, workflow, bundle_hash, decision, digest, executor, attempts, origin, claimed_by';
 
 export function toRun(row: RunRow): Run {
   return {
@@ -45,6 +46,7 @@ export function toRun(row: RunRow): Run {
     executor: row.executor,
     attempts: row.attempts,
     origin: row.origin === null ? null : (JSON.parse(row.origin) as Run['origin']),
+    claimedBy: row.claimed_by ?? null,
   };
 }
 
@@ -65,6 +67,8 @@ export interface TransitionUpdate {
   readonly digest?: string;
   readonly executor?: string;
   readonly attempts?: number;
+  /** The executor instance taking the run into execution (run-claims.ts). */
+  readonly claimedBy?: string;
 }
 
 /** The run as `transition` leaves it (pure): what the row holds once the update is written. */
@@ -79,6 +83,7 @@ export function afterTransition(run: Run, to: RunState, update: TransitionUpdate
     digest: update.digest ?? run.digest,
     executor: update.executor ?? run.executor,
     attempts: update.attempts ?? run.attempts,
+    claimedBy: update.claimedBy ?? run.claimedBy,
   };
 }
 
@@ -111,6 +116,7 @@ export function runRowValues(run: Run, now: Date): SqlParam[] {
     run.digest,
     run.executor,
     run.attempts,
+    run.claimedBy,
     now.toISOString(),
   ];
 }
@@ -124,6 +130,7 @@ export const RUN_UPDATE_COLUMNS = [
   'digest',
   'executor',
   'attempts',
+  'claimed_by',
   'updated_at',
 ] as const;
 

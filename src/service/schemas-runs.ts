@@ -72,6 +72,10 @@ export const Run = z.object({
   executor: z.string().nullable(),
   attempts: z.number().int(),
   origin: JsonObject.nullable(),
+  claimedBy: z
+    .string()
+    .nullable()
+    .describe('the executor instance (host:pid:id) executing the run, or that last did'),
 });
 
 const IssuedSecret = z.object({

@@ -41,6 +41,8 @@ export interface EngineFixture {
 export interface EngineOptions {
   /** The clock every part uses (timers, authority, tokens); defaults to the real one. */
   readonly now?: () => Date;
+  /** Each engine's executor lease (run-claims.ts). */
+  readonly leaseSeconds?: number;
   /** More connectors by system type, built with the fixture's authority verifier and clock. */
   readonly connectors?: (ctx: {
     readonly authority: AuthorityVerifier;
@@ -85,6 +87,7 @@ export async function createEngine(kind: StoreKind, options: EngineOptions = {})
     connectors,
     authority: issuer,
     now,
+    ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }),
   };
   const engine = new RunEngine(engineDeps);
   return {

@@ -1,7 +1,8 @@
 /**
  * `custos serve`: the HTTP API over the local store, and the host loop a deployment needs — at start,
- * `recover()` continues every run a crash left in flight; then every few seconds `tick()` fires the
- * durable timers that are due (approval reminders, escalation, expiry, break-glass revocation,
+ * `recover()` continues every run a crash left in flight (except those another live process is
+ * executing); then every few seconds it continues the runs of processes that died
+ * (`recoverOrphans()`, run-claims.ts), `tick()` fires the durable timers that are due (approval reminders, escalation, expiry, break-glass revocation,
  * reviews), ends expired rotation overlaps on Redis and OpenLDAP targets, and the alert deliverer
  * sends due alerts to the configured webhook. SIGINT or SIGTERM stops it cleanly: no new requests, the loop's current pass finishes, the store closes.
  *
@@ -31,10 +32,12 @@ export async function serveCommand(args: ParsedArgs, io: CliIo): Promise<number>
     const server = await startApiServer({ custos, host, port });
     logLine(io, 'info', 'listening', { url: server.url, store: custos.store.description, tickSeconds });
     const loop = hostLoop(io, tickSeconds * 1000, async () => {
+      const orphans = await engine.recoverOrphans();
       const fired = await engine.tick();
       const swept = await custos.sweepOverlaps();
       const sent = await delivery.deliverDue();
       return {
+        recovered: orphans.length,
         timers: fired.fired,
         failedTimers: fired.failed,
         runs: fired.runs.length,

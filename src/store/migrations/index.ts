@@ -12,6 +12,7 @@ import { tokensMigration } from './0005-tokens.js';
 import { runsMigration } from './0006-runs.js';
 import { timersAlertsGrantsMigration } from './0007-timers-alerts-grants.js';
 import { apiMigration } from './0008-api.js';
+import { executorsMigration } from './0009-executors.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ledgerMigration,
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   runsMigration,
   timersAlertsGrantsMigration,
   apiMigration,
+  executorsMigration,
 ];
 
 export function migrationStatements(dialect: Dialect, migration: Migration): readonly string[] {
