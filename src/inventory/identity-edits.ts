@@ -16,8 +16,8 @@ import type { Identity, PrincipalKind } from './model.js';
 import { planIdentity, type IdentityContext } from './plan-entities.js';
 import type { IdentityItem } from './plan-types.js';
 import { Problems, type FieldProblem } from './problems.js';
-import { externalKey, readExternalHolders, readIdentities, readSystems } from './read-entities.js';
-import { readPrincipalKinds } from './read-principals.js';
+import { externalKey, readIdentities } from './read-entities.js';
+import { readReferences } from './read-references.js';
 import { validateIdentity, type IdentityInput } from './validate-identity.js';
 import { writeIdentityItems } from './write-identities.js';
 
@@ -122,7 +122,7 @@ function prepare(edit: IdentityEdit, state: State): Pending {
   return { edit, current, change, problems: new Problems() };
 }
 
-/** Reads the owners, systems and external id holders the changes name that are not known yet. */
+/** Reads, in one query, the owners, systems and external id holders the changes name, not known yet. */
 async function loadReferences(sql: Sql, state: State, pending: readonly Pending[]): Promise<void> {
   const principals = new Set<string>();
   const systems = new Set<string>();
@@ -140,18 +140,11 @@ async function loadReferences(sql: Sql, state: State, pending: readonly Pending[
     const key = externalKey(system, externalId);
     if (!state.holders.has(key)) keys.set(key, [system, externalId]);
   }
-  if (principals.size > 0) {
-    const found = await readPrincipalKinds(sql, [...principals]);
-    for (const id of principals) state.kinds.set(id, found.get(id) ?? null);
-  }
-  if (systems.size > 0) {
-    const found = await readSystems(sql, [...systems]);
-    for (const id of systems) state.systems.set(id, found.has(id));
-  }
-  if (keys.size > 0) {
-    const found = await readExternalHolders(sql, [...keys.values()]);
-    for (const key of keys.keys()) state.holders.set(key, found.get(key) ?? null);
-  }
+  if (principals.size + systems.size + keys.size === 0) return;
+  const found = await readReferences(sql, [...principals], [...systems], [...keys.values()]);
+  for (const id of principals) state.kinds.set(id, found.kinds.get(id) ?? null);
+  for (const id of systems) state.systems.set(id, found.systems.has(id));
+  for (const key of keys.keys()) state.holders.set(key, found.holders.get(key) ?? null);
 }
 
 /** Validates and plans one edit against the state; an applied edit moves the state on. */
