@@ -17,7 +17,7 @@ import type { Credential, Identity, IdentityChange, IdentityInput, Inventory } f
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Workflow } from '../policy/workflow-schema.js';
 import { notifyList } from './notify.js';
-import { addToBody, type BodyBatch } from './run-writes.js';
+import { addToBody, type BodyBatch } from './run-write-body.js';
 import type { Run } from './run-model.js';
 
 /** A step of the run with the outputs its verified effect recorded. */

@@ -12,9 +12,9 @@
  * if anything in the merged body throws, its ledger unit is undone (the transaction, or the unit's
  * savepoint when it shares one) and every write is retried alone, each in a unit of its own.
  *
- * What commits after the runs' records (`after`) may hand work to the body (`addToBody`) to be done
- * once for all its writes when every `after` has run: the inventory write-back of many verified runs
- * is then one read, one plan and a few multi-row statements.
+ * What commits after the runs' records (`after`) may hand work to the body (run-write-body.ts) to
+ * be done once for all its writes when every `after` has run: the inventory write-back of many
+ * verified runs is then one read, one plan and a few multi-row statements.
  */
 import type { JsonValue } from '../core/canonical-json.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -33,6 +33,7 @@ import {
 import { movedOn, runRowValues, transitionOf, type TransitionUpdate } from './run-store.js';
 import { stepMovedOn, type StepMove } from './run-steps.js';
 import type { RunEvent } from './state-machine.js';
+import { inBody } from './run-write-body.js';
 
 export type RunChange =
   | {
@@ -57,34 +58,6 @@ export interface RunWrite {
   readonly changes: readonly RunChange[];
   /** Runs after every run's records, with the run as the changes leave it. */
   readonly after?: (tx: LedgerTx, run: Run) => Promise<void>;
-}
-
-/**
- * Work that the `after` hooks of one body hand over, done once for all of them when every hook has
- * run. It runs inside the body: what it writes commits with the body's writes or not at all, and
- * if it throws the body throws (a merged body is then undone and each write retried alone — with
- * its own items alone).
- */
-export interface BodyBatch<T> {
-  run(tx: LedgerTx, items: readonly T[]): Promise<void>;
-}
-
-/**
- * The batches of the body whose `after` hooks are running, by its transaction: the hooks get only
- * the transaction, and a transaction runs one body's hooks at a time (bodies run one after another).
- */
-const running = new WeakMap<LedgerTx, Map<BodyBatch<unknown>, unknown[]>>();
-
-/**
- * From an `after` hook: adds `item` to the body's `batch`, done when every hook of the body has
- * run. Outside a body's hooks, `batch` runs now with `item` alone.
- */
-export async function addToBody<T>(tx: LedgerTx, batch: BodyBatch<T>, item: T): Promise<void> {
-  const body = running.get(tx);
-  if (body === undefined) return batch.run(tx, [item]);
-  const items = body.get(batch);
-  if (items === undefined) body.set(batch, [item]);
-  else items.push(item);
 }
 
 interface Queued {
@@ -289,20 +262,10 @@ async function writeTogether(
   const missing = stepMoves.find((m) => !stepsMoved.has(stepKey(m.runId, m.stepId)));
   if (missing !== undefined) throw stepMovedOn(missing.runId, missing.stepId);
   for (const p of kept) for (const record of p.records) await tx.append(record);
-  await afterAll(tx, kept);
-  for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
-}
-
-/** Each write's `after`, in write order, then the batches they handed to the body. */
-async function afterAll(tx: LedgerTx, kept: readonly Planned[]): Promise<void> {
-  const body = new Map<BodyBatch<unknown>, unknown[]>();
-  running.set(tx, body);
-  try {
+  await inBody(tx, async () => {
     for (const p of kept) await p.write.after?.(tx, p.final);
-  } finally {
-    running.delete(tx);
-  }
-  for (const [batch, items] of body) await batch.run(tx, items);
+  });
+  for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
 }
 
 function runInsertRow(w: RunWrite, request: string) {
