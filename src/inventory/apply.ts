@@ -7,14 +7,8 @@ import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Actor } from '../ledger/record.js';
 import type { IdentityItem, PlanItem, PrincipalItem, PrincipalState, SystemItem } from './plan-types.js';
 import type { JsonValue } from '../core/canonical-json.js';
-import {
-  json,
-  recordChanges,
-  recordIdentity,
-  recordSystem,
-  systemField,
-  type Payload,
-} from './record-payload.js';
+import { IDENTITY_COLUMNS, identityRecord, identityValues, insertIdentities } from './identity-rows.js';
+import { json, recordChanges, recordSystem, systemField, type Payload } from './record-payload.js';
 
 export interface ApplyContext {
   readonly tx: LedgerTx;
@@ -125,36 +119,12 @@ async function writeSystem(item: SystemItem, ctx: ApplyContext): Promise<void> {
 }
 
 async function writeIdentity(item: IdentityItem, ctx: ApplyContext): Promise<void> {
-  const i = item.after;
-  const values = [
-    i.kind,
-    i.system,
-    i.externalId,
-    i.state,
-    i.owners.business ?? null,
-    i.owners.policy ?? null,
-    i.owners.platform ?? null,
-    JSON.stringify(i.credentials),
-    JSON.stringify(i.entitlements),
-    JSON.stringify(i.tags),
-    i.riskTier,
-    ctx.now,
-  ];
-  if (item.before === undefined) {
+  if (item.before === undefined) await insertIdentities(ctx.tx, [item.after], ctx.now);
+  else {
     await ctx.tx.run(
-      `INSERT INTO inventory_identities (kind, system_id, external_id, state, business_owner, policy_owner,
-        platform_owner, credentials, entitlements, tags, risk_tier, updated_at, created_at, id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [...values, ctx.now, i.id],
+      `UPDATE inventory_identities SET ${IDENTITY_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+      [...identityValues(item.after, ctx.now), item.id],
     );
-    await append(ctx, item, { identity: recordIdentity(i) });
-  } else {
-    await ctx.tx.run(
-      `UPDATE inventory_identities SET kind = ?, system_id = ?, external_id = ?, state = ?, business_owner = ?,
-        policy_owner = ?, platform_owner = ?, credentials = ?, entitlements = ?, tags = ?, risk_tier = ?,
-        updated_at = ? WHERE id = ?`,
-      [...values, i.id],
-    );
-    await append(ctx, item, { changes: recordChanges(item) });
   }
+  await ctx.tx.append(identityRecord(item, ctx.actor, ctx.correlationId));
 }

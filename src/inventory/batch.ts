@@ -1,7 +1,8 @@
 /**
- * The one write path of the inventory: load what a batch touches, plan it, and (unless this is a
- * dry run) write it with its records — all inside one ledger transaction, so every check sees
- * the state it is written against, and any problem leaves nothing written.
+ * The write path of the inventory's own operations (the service API, imports): load what a batch
+ * touches, plan it, and (unless this is a dry run) write it with its records — all inside one
+ * ledger transaction, so every check sees the state it is written against, and any problem leaves
+ * nothing written. What runs change inside their own transactions goes through ./identity-edits.ts.
  */
 import crypto from 'node:crypto';
 import { CustosError } from '../core/errors.js';
@@ -9,8 +10,6 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Actor } from '../ledger/record.js';
 import type { AppendedRecord } from '../ledger/sequencer.js';
 import type { Sql } from '../store/sql.js';
-import type { LedgerTx } from '../ledger/ledger-writer.js';
-import { firstProblemError } from './problems.js';
 import { applyPlan } from './apply.js';
 import { loadView, planBatch } from './plan.js';
 import type { Batch, PlanItem, View } from './plan-types.js';
@@ -79,34 +78,6 @@ export async function runBatch(deps: BatchDeps, batch: Batch, options: BatchOpti
     return { ok: true, items };
   });
   return { ...value, records, correlationId };
-}
-
-export interface InTxOptions {
-  /** Who made the change: for a run's effects, its executor (named on the run's records). */
-  readonly actor: Actor;
-  readonly correlationId: string;
-}
-
-/**
- * Plans and writes a batch inside the caller's ledger transaction (a run records what it did to an
- * identity in the transaction that records the run verified). The actor is not checked against the
- * principals: it is the executor that the run's own records name. Throws the first problem.
- */
-export async function applyInTx(
-  tx: LedgerTx,
-  batch: Batch,
-  options: InTxOptions,
-  now: Date,
-): Promise<readonly PlanItem[]> {
-  const view = await loadView(tx, batch, options.actor.id);
-  const items = planBatch(batch, view);
-  const problems = [...batch.principals, ...batch.systems, ...batch.identities].flatMap(
-    (c) => c.problems.list,
-  );
-  if (problems.length > 0) throw firstProblemError(problems);
-  const ctx = { tx, ...options, now: now.toISOString(), bootstrap: false };
-  await applyPlan(items, ctx);
-  return items;
 }
 
 /**

@@ -27,6 +27,7 @@ export {
 } from './model.js';
 export { createInventory, type ActOptions, type Inventory } from './inventory.js';
 export type { BatchOptions, BatchResult } from './batch.js';
+export type { EditOutcome, EditStatus, IdentityChange, IdentityEdit } from './identity-edits.js';
 export { MAX_CLOCK_SKEW_MS, type ReconciliationInput } from './reconciliation.js';
 export type { Action, Batch, Candidate, PlanItem } from './plan-types.js';
 export { actorFor, isPrincipalId, principalKind } from './principal-id.js';

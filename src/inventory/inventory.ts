@@ -11,14 +11,8 @@ import {
   type ImportResult,
   type ImportSource,
 } from './import/import-file.js';
-import {
-  applyInTx,
-  runBatch,
-  type BatchDeps,
-  type BatchOptions,
-  type BatchResult,
-  type InTxOptions,
-} from './batch.js';
+import { runBatch, type BatchDeps, type BatchOptions, type BatchResult } from './batch.js';
+import { applyIdentityEdits, type EditOutcome, type IdentityEdit } from './identity-edits.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Identity, Page, PageOf, Principal, System } from './model.js';
 import type { Batch, Candidate } from './plan-types.js';
@@ -75,9 +69,18 @@ export function createInventory(deps: BatchDeps) {
     async getIdentity(id: string): Promise<Identity | undefined> {
       return (await readIdentities(read(), [id])).get(id);
     },
-    /** The identity as the caller's transaction sees it. */
-    async getIdentityIn(tx: LedgerTx, id: string): Promise<Identity | undefined> {
-      return (await readIdentities(tx, [id])).get(id);
+    /** Many principals in one read; an id that does not exist is absent from the map. */
+    async getPrincipals(ids: readonly string[]): Promise<Map<string, Principal>> {
+      const found = await readPrincipals(read(), ids);
+      return new Map([...found].map(([id, p]) => [id, publicPrincipal(p)]));
+    },
+    /** Many systems in one read; an id that does not exist is absent from the map. */
+    getSystems(ids: readonly string[]): Promise<Map<string, System>> {
+      return readSystems(read(), ids);
+    },
+    /** Many identities in one read; an id that does not exist is absent from the map. */
+    getIdentities(ids: readonly string[]): Promise<Map<string, Identity>> {
+      return readIdentities(read(), ids);
     },
 
     async createPrincipal(input: PrincipalInput, options: ActOptions): Promise<Principal> {
@@ -153,19 +156,13 @@ export function createInventory(deps: BatchDeps) {
     },
 
     /**
-     * Creates or patches one identity inside the caller's ledger transaction (a run's verified
-     * effect): validated like any input; throws the first problem, writing nothing of its own.
+     * Edits many identities inside the caller's ledger transaction (the verified effects of the runs
+     * one transaction records): one read for all, each edit planned after the ones before it, multi-row
+     * writes, each edit's record with its own actor and correlation id. An edit the inventory refuses
+     * writes nothing and comes back `refused` with its problems; the others are written.
      */
-    async applyIdentityInTx(
-      tx: LedgerTx,
-      input: IdentityInput,
-      mode: 'create' | 'upsert',
-      options: InTxOptions,
-    ): Promise<void> {
-      const problems = new Problems();
-      const validated = validateIdentity(input, problems);
-      if (validated === undefined || !problems.empty) throw firstProblemError(problems.list);
-      await applyInTx(tx, singleBatch('identity', { input: validated, mode, problems }), options, deps.now());
+    applyIdentitiesInTx(tx: LedgerTx, edits: readonly IdentityEdit[]): Promise<EditOutcome[]> {
+      return applyIdentityEdits(tx, edits, deps.now());
     },
     /** Plans (and unless `dryRun`, writes) a whole batch. */
     applyBatch(batch: Batch, options: BatchOptions): Promise<BatchResult> {

@@ -49,7 +49,8 @@ export function planSystem(
 }
 
 export interface IdentityContext {
-  readonly view: View;
+  /** The identities as they stand before this entry. */
+  readonly view: Pick<View, 'identities'>;
   readonly lookup: PrincipalLookup;
   /** Whether a system will exist after the batch. */
   readonly systemExists: (id: string) => boolean;

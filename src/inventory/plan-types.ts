@@ -54,7 +54,7 @@ export interface View {
   readonly principals: ReadonlyMap<string, StoredPrincipal>;
   readonly systems: ReadonlyMap<string, System>;
   readonly identities: ReadonlyMap<string, Identity>;
-  /** `externalKey(system, externalId)` → identity id, for the external ids the batch names. */
+  /** `externalKey(system, externalId)` → identity id, for the keys the batch's identities will have. */
   readonly external: ReadonlyMap<string, string>;
   readonly principalCount: number;
 }

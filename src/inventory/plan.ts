@@ -10,7 +10,7 @@ import { planIdentity, planSystem, type IdentityContext } from './plan-entities.
 import { planPrincipal, type PrincipalLookup } from './plan-principals.js';
 import type { Batch, Candidate, PlanItem, View } from './plan-types.js';
 import { countPrincipals, readPrincipals } from './read-principals.js';
-import { externalKey, readExternalIds, readIdentities, readSystems } from './read-entities.js';
+import { externalKey, readExternalHolders, readIdentities, readSystems } from './read-entities.js';
 
 export async function loadView(sql: Sql, batch: Batch, actor?: string): Promise<View> {
   const principalIds = [
@@ -27,15 +27,18 @@ export async function loadView(sql: Sql, batch: Batch, actor?: string): Promise<
     sql,
     batch.identities.map((c) => c.input.id),
   );
-  const externalIds = batch.identities.flatMap((c) => {
-    const stored = identities.get(c.input.id)?.externalId;
-    return [c.input.externalId, stored].filter((x): x is string => x !== undefined);
+  // The keys the plan looks up: where each identity's external id will be once the batch applies.
+  const externalKeys = batch.identities.flatMap(({ input }) => {
+    const stored = identities.get(input.id);
+    const system = input.system ?? stored?.system;
+    const externalId = input.externalId ?? stored?.externalId;
+    return system === undefined || externalId === undefined ? [] : [[system, externalId] as const];
   });
   return {
     principals: await readPrincipals(sql, principalIds),
     systems: await readSystems(sql, systemIds),
     identities,
-    external: await readExternalIds(sql, externalIds),
+    external: await readExternalHolders(sql, externalKeys),
     principalCount: await countPrincipals(sql),
   };
 }

@@ -9,6 +9,7 @@ import type {
   System,
   SystemType,
 } from './model.js';
+import { paddedChunks, tuples } from '../store/multi-row.js';
 import { inChunks } from './read-principals.js';
 
 type SystemRow = {
@@ -51,17 +52,28 @@ export async function readIdentities(sql: Sql, ids: readonly string[]): Promise<
   return new Map(rows.map((r) => [r.id, toIdentity(r)]));
 }
 
-/** Identities holding any of the given external ids, keyed by `externalKey(system, externalId)`. */
-export async function readExternalIds(
+/**
+ * The identity holding each of the given (system, external id) keys, keyed by `externalKey`. By
+ * pairs, so that the unique index on (system_id, external_id) answers it however large the
+ * inventory grows.
+ */
+export async function readExternalHolders(
   sql: Sql,
-  externalIds: readonly string[],
+  keys: readonly (readonly [system: string, externalId: string])[],
 ): Promise<Map<string, string>> {
-  const rows = await inChunks(externalIds, (ph, chunk) =>
-    sql.query<{ id: string; system_id: string; external_id: string }>(
-      `SELECT id, system_id, external_id FROM inventory_identities WHERE external_id IN (${ph})`,
-      chunk,
-    ),
+  const unique = new Map(
+    keys.map(([system, externalId]) => [externalKey(system, externalId), [system, externalId]]),
   );
+  const rows: { id: string; system_id: string; external_id: string }[] = [];
+  for (const chunk of paddedChunks([...unique.values()])) {
+    rows.push(
+      ...(await sql.query<{ id: string; system_id: string; external_id: string }>(
+        `SELECT id, system_id, external_id FROM inventory_identities
+         WHERE (system_id, external_id) IN (VALUES ${tuples(chunk.length, 2)})`,
+        chunk.flat(),
+      )),
+    );
+  }
   return new Map(rows.map((r) => [externalKey(r.system_id, r.external_id), r.id]));
 }
 

@@ -2,6 +2,7 @@
  * Reading principals. Personal data is resolved from the vault: the row holds only the
  * commitment, so erasing the vault row erases the value everywhere (it then reads as null).
  */
+import { paddedChunks } from '../store/multi-row.js';
 import type { Sql } from '../store/sql.js';
 import type { Principal, PrincipalKind, Role } from './model.js';
 
@@ -27,17 +28,13 @@ const SELECT = `SELECT p.id, p.kind, p.roles, p.display_name, p.email,
   LEFT JOIN pii_vault dn ON dn.commitment = p.display_name
   LEFT JOIN pii_vault em ON em.commitment = p.email`;
 
-const CHUNK = 500;
-
-/** Runs `query` over `values` in chunks of IN-list placeholders. */
+/** Runs `query` over the distinct `values` in padded chunks of IN-list placeholders. */
 export async function inChunks<T>(
   values: readonly string[],
   query: (placeholders: string, chunk: readonly string[]) => Promise<T[]>,
 ): Promise<T[]> {
-  const unique = [...new Set(values)];
   const out: T[] = [];
-  for (let i = 0; i < unique.length; i += CHUNK) {
-    const chunk = unique.slice(i, i + CHUNK);
+  for (const chunk of paddedChunks([...new Set(values)])) {
     out.push(...(await query(chunk.map(() => '?').join(', '), chunk)));
   }
   return out;
@@ -75,6 +72,20 @@ export async function readPrincipals(
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
+}
+
+/** The kind of each principal that exists (what checking an owner needs: no vault, no memberships). */
+export async function readPrincipalKinds(
+  sql: Sql,
+  ids: readonly string[],
+): Promise<Map<string, PrincipalKind>> {
+  const rows = await inChunks(ids, (ph, chunk) =>
+    sql.query<{ id: string; kind: PrincipalKind }>(
+      `SELECT id, kind FROM inventory_principals WHERE id IN (${ph})`,
+      chunk,
+    ),
+  );
+  return new Map(rows.map((r) => [r.id, r.kind]));
 }
 
 export async function countPrincipals(sql: Sql): Promise<number> {

@@ -2,9 +2,10 @@
  * What a verified run did to its identity, written back to the inventory in the transaction that
  * records the run verified, so the next request is decided against the state now in force: a
  * created identity enters the inventory (owned by its workflow's owners, at the risk tier the
- * decision gave it, with the issued credential's fingerprint), a rotation replaces the credential, grants and revocations change the
- * entitlements, suspend / enable / retire move the lifecycle state. The change is recorded by the
- * run's executor with the run id as correlation id.
+ * decision gave it, with the issued credential's fingerprint), a rotation replaces the credential,
+ * grants and revocations change the entitlements, suspend / enable / retire move the lifecycle
+ * state. The change is recorded by the run's executor with the run id as correlation id, after
+ * the run's own records; the runs verified in one group-commit body are written back together.
  *
  * The effect is already verified on the target, so a change the inventory refuses (someone edited
  * the identity meanwhile into a state the change cannot follow) does not undo or fail the run: it
@@ -12,11 +13,11 @@
  */
 import { raiseAlert } from '../alerts/index.js';
 import type { JsonValue } from '../core/canonical-json.js';
-import { isCustosError } from '../core/errors.js';
-import type { Credential, Identity, IdentityInput, Inventory } from '../inventory/index.js';
+import type { Credential, Identity, IdentityChange, IdentityInput, Inventory } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Workflow } from '../policy/workflow-schema.js';
 import { notifyList } from './notify.js';
+import { addToBody, type BodyBatch } from './run-write-body.js';
 import type { Run } from './run-model.js';
 
 /** A step of the run with the outputs its verified effect recorded. */
@@ -29,11 +30,6 @@ export interface DoneStep {
   readonly outputs: Readonly<Record<string, JsonValue>>;
 }
 
-interface Change {
-  readonly input: IdentityInput;
-  readonly mode: 'create' | 'upsert';
-}
-
 /** The inventory change one verified step makes (pure), or undefined when it changes nothing there. */
 export function inventoryChange(
   step: DoneStep,
@@ -41,7 +37,7 @@ export function inventoryChange(
   workflow: Pick<Workflow, 'owners'>,
   at: string,
   riskTier = 'medium',
-): Change | undefined {
+): IdentityChange | undefined {
   const id = step.identityId;
   const credential = credentialOf(step.outputs, at);
   const listed = strings(step.params['entitlements']);
@@ -84,49 +80,76 @@ export function inventoryChange(
   }
 }
 
-const READS_CURRENT = new Set(['create', 'grant', 'revoke']);
-
 export interface EffectDeps {
   readonly inventory: Inventory;
   readonly now: () => Date;
 }
 
-/** Writes each verified step's change into the inventory (in the run's `verified` transaction). */
-export async function recordInventoryEffects(
+interface Verified {
+  readonly run: Run;
+  readonly steps: readonly DoneStep[];
+  readonly workflow: Pick<Workflow, 'owners'>;
+  readonly deps: EffectDeps;
+}
+
+/**
+ * Writes each verified step's change into the inventory, in the run's `verified` transaction. In a
+ * group-commit body (run-writes.ts) the changes of every run it records verified are written
+ * together once all its runs' records are appended, each with its own run as correlation id.
+ */
+export function recordInventoryEffects(
   tx: LedgerTx,
   run: Run,
   steps: readonly DoneStep[],
   workflow: Pick<Workflow, 'owners'>,
   deps: EffectDeps,
 ): Promise<void> {
-  const now = deps.now();
-  const actor = { kind: 'non_human' as const, id: run.executor ?? `executor:${run.workflow ?? 'custos'}` };
-  for (const step of steps) {
-    // Only a create (is it new?) and grants and revocations (of what it holds) depend on the
-    // identity as it is; the write itself reads it again to plan the change.
-    const read = () => deps.inventory.getIdentityIn(tx, step.identityId);
-    const identity = READS_CURRENT.has(step.action) ? await read() : undefined;
-    const change = inventoryChange(step, identity, workflow, now.toISOString(), run.decision?.riskTier);
-    if (change === undefined) continue;
-    try {
-      await deps.inventory.applyIdentityInTx(tx, change.input, change.mode, { actor, correlationId: run.id });
-    } catch (e) {
-      if (!isCustosError(e)) throw e;
-      const owners = (identity ?? (await read()))?.owners ?? {};
-      await raiseAlert(
+  return addToBody(tx, WRITE_BACK, { run, steps, workflow, deps });
+}
+
+const WRITE_BACK: BodyBatch<Verified> = {
+  async run(tx, verified) {
+    for (const inventory of new Set(verified.map((v) => v.deps.inventory))) {
+      await writeBack(
         tx,
-        {
-          subject: { kind: 'identity', id: step.identityId },
-          correlationId: run.id,
-          kind: 'inventory.out_of_sync',
-          severity: 'warning',
-          notify: notifyList([...Object.values(owners), workflow.owners.platform]),
-          summary: `${run.id} changed ${step.identityId} on ${step.systemId} (${step.action}, verified) but the inventory refused the change: reconcile it`,
-          details: { run: run.id, step: step.stepId, code: e.code, field: fieldOf(e.details) },
-        },
-        now,
+        verified.filter((v) => v.deps.inventory === inventory),
       );
     }
+  },
+};
+
+async function writeBack(tx: LedgerTx, verified: readonly Verified[]): Promise<void> {
+  const { inventory, now: clock } = verified[0]!.deps;
+  const now = clock();
+  const at = now.toISOString();
+  const done = verified.flatMap(({ run, steps, workflow }) => steps.map((step) => ({ run, step, workflow })));
+  const outcomes = await inventory.applyIdentitiesInTx(
+    tx,
+    done.map(({ run, step, workflow }) => ({
+      id: step.identityId,
+      actor: { kind: 'non_human', id: run.executor ?? `executor:${run.workflow ?? 'custos'}` },
+      correlationId: run.id,
+      change: (current: Identity | undefined) =>
+        inventoryChange(step, current, workflow, at, run.decision?.riskTier),
+    })),
+  );
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status !== 'refused') continue;
+    const { run, step, workflow } = done[i]!;
+    const problem = outcome.problems[0];
+    await raiseAlert(
+      tx,
+      {
+        subject: { kind: 'identity', id: step.identityId },
+        correlationId: run.id,
+        kind: 'inventory.out_of_sync',
+        severity: 'warning',
+        notify: notifyList([...Object.values(outcome.current?.owners ?? {}), workflow.owners.platform]),
+        summary: `${run.id} changed ${step.identityId} on ${step.systemId} (${step.action}, verified) but the inventory refused the change: reconcile it`,
+        details: { run: run.id, step: step.stepId, code: problem?.code ?? '', field: problem?.field ?? '' },
+      },
+      now,
+    );
   }
 }
 
@@ -150,9 +173,4 @@ function union(a: readonly string[], b: readonly string[]): string[] {
 function minus(a: readonly string[], b: readonly string[]): string[] {
   const drop = new Set(b);
   return a.filter((e) => !drop.has(e));
-}
-
-function fieldOf(details: unknown): string {
-  const field = typeof details === 'object' && details !== null ? (details as { field?: unknown }).field : '';
-  return typeof field === 'string' ? field : '';
 }

@@ -2,7 +2,7 @@
  * The inventory as one call of the engine reads it: each principal, system and identity is read
  * from the store at most once per call (a decision, the plan of its steps and the alert of a pause
  * all need the same few entities). Lives only as long as that call, so a later call sees every
- * change; reads inside a ledger transaction (`getIdentityIn`) are never remembered.
+ * change; a run's write-back reads in its ledger transaction (`applyIdentitiesInTx`), never here.
  */
 import type { Inventory } from '../inventory/index.js';
 

@@ -57,20 +57,23 @@ export async function loadSteps(sql: Sql, inventory: Inventory, runId: string): 
     'SELECT step_id, action, system_id, identity_id, params, status, prior, outputs FROM run_steps WHERE run_id = ? ORDER BY step_id',
     [runId],
   );
-  return Promise.all(
-    rows.map(async (r) => ({
-      step: await toStep(inventory, runId, {
-        stepId: r.step_id,
-        action: r.action as Step['action'],
-        systemId: r.system_id,
-        identityId: r.identity_id,
-        params: JSON.parse(r.params) as Step['params'],
-      }),
-      status: r.status as StepStatus,
-      prior: r.prior === null ? null : (JSON.parse(r.prior) as PriorState),
-      result: r.outputs === null ? null : (JSON.parse(r.outputs) as StepResult),
+  const steps = await toSteps(
+    inventory,
+    runId,
+    rows.map((r) => ({
+      stepId: r.step_id,
+      action: r.action as Step['action'],
+      systemId: r.system_id,
+      identityId: r.identity_id,
+      params: JSON.parse(r.params) as Step['params'],
     })),
   );
+  return rows.map((r, i) => ({
+    step: steps[i]!,
+    status: r.status as StepStatus,
+    prior: r.prior === null ? null : (JSON.parse(r.prior) as PriorState),
+    result: r.outputs === null ? null : (JSON.parse(r.outputs) as StepResult),
+  }));
 }
 
 /** The steps a decision planned, as loadSteps will read them once the decision is recorded. */
@@ -80,18 +83,13 @@ export async function plannedSteps(
   planned: readonly PlannedStep[],
 ): Promise<StoredStep[]> {
   const ordered = [...planned].sort((a, b) => (a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0));
-  return Promise.all(
-    ordered.map(async (p) => ({
-      // Through JSON, as the stored row would give it back.
-      step: await toStep(inventory, runId, {
-        ...p,
-        params: JSON.parse(JSON.stringify(p.params)) as Step['params'],
-      }),
-      status: 'planned' as const,
-      prior: null,
-      result: null,
-    })),
+  // Through JSON, as the stored row would give it back.
+  const steps = await toSteps(
+    inventory,
+    runId,
+    ordered.map((p) => ({ ...p, params: JSON.parse(JSON.stringify(p.params)) as Step['params'] })),
   );
+  return steps.map((step) => ({ step, status: 'planned' as const, prior: null, result: null }));
 }
 
 /** The steps that recorded an effect (outputs), in step order, for what commits with `verified`. */
@@ -235,26 +233,39 @@ function stepRecord(run: Run, step: Step, type: string, payload: Record<string, 
   };
 }
 
-async function toStep(inventory: Inventory, runId: string, planned: PlannedStep): Promise<Step> {
-  const system = await inventory.getSystem(planned.systemId);
-  if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${planned.systemId}`);
-  const identity = await inventory.getIdentity(planned.identityId);
-  const target: TargetSystem = {
-    id: system.id,
-    type: system.type,
-    environment: system.environment,
-    connection: system.connection,
-  };
-  return {
-    runId,
-    stepId: planned.stepId,
-    action: planned.action,
-    system: target,
-    identity: {
-      id: planned.identityId,
-      kind: identity?.kind ?? 'token',
-      externalId: identity?.externalId ?? planned.identityId,
-    },
-    params: planned.params,
-  };
+/**
+ * The steps with their systems and identities. Every step's system and identity is asked for at
+ * once: through the engine's reads (shared-reads.ts) the entities asked for in one turn are read
+ * with one query per kind, for all the steps and every other run asking at the same moment.
+ */
+async function toSteps(
+  inventory: Inventory,
+  runId: string,
+  planned: readonly PlannedStep[],
+): Promise<Step[]> {
+  const found = await Promise.all(
+    planned.map((p) => Promise.all([inventory.getSystem(p.systemId), inventory.getIdentity(p.identityId)])),
+  );
+  return planned.map((p, i) => {
+    const [system, identity] = found[i]!;
+    if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${p.systemId}`);
+    const target: TargetSystem = {
+      id: system.id,
+      type: system.type,
+      environment: system.environment,
+      connection: system.connection,
+    };
+    return {
+      runId,
+      stepId: p.stepId,
+      action: p.action,
+      system: target,
+      identity: {
+        id: p.identityId,
+        kind: identity?.kind ?? 'token',
+        externalId: identity?.externalId ?? p.identityId,
+      },
+      params: p.params,
+    };
+  });
 }

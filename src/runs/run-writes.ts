@@ -9,8 +9,12 @@
  * Each run keeps the guarantees of its own transaction: its row moves only from the state its
  * writer read (a run that moved on concurrently is refused alone, RUN_TRANSITION_INVALID), its
  * records commit with its state change or not at all, and one run's failure never fails another:
- * if anything in the merged body throws, it is undone (a savepoint) and every write is retried
- * alone in a savepoint of its own, in the same transaction, so the others still commit now.
+ * if anything in the merged body throws, its ledger unit is undone (the transaction, or the unit's
+ * savepoint when it shares one) and every write is retried alone, each in a unit of its own.
+ *
+ * What commits after the runs' records (`after`) may hand work to the body (run-write-body.ts) to
+ * be done once for all its writes when every `after` has run: the inventory write-back of many
+ * verified runs is then one read, one plan and a few multi-row statements.
  */
 import type { JsonValue } from '../core/canonical-json.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -29,6 +33,7 @@ import {
 import { movedOn, runRowValues, transitionOf, type TransitionUpdate } from './run-store.js';
 import { stepMovedOn, type StepMove } from './run-steps.js';
 import type { RunEvent } from './state-machine.js';
+import { inBody } from './run-write-body.js';
 
 export type RunChange =
   | {
@@ -104,16 +109,44 @@ export class RunWriter {
             this.queue = [];
             this.submitted = false;
           }
-          for (const q of taken) q.reject(e);
+          if (e instanceof MergedBodyFailed) this.retryAlone(taken);
+          else for (const q of taken) q.reject(e);
         },
       );
+  }
+
+  /** Each write in a ledger unit of its own (its own savepoint), in order: one failing fails alone. */
+  private retryAlone(queued: readonly Queued[]): void {
+    for (const q of queued) {
+      this.ledger
+        .transact((tx) => writeRuns(tx, [q.write]))
+        .then(
+          ({ value: [r] }) => {
+            if (r?.status === 'fulfilled') q.resolve(r.value);
+            else q.reject(r?.reason);
+          },
+          (e: unknown) => q.reject(e),
+        );
+    }
   }
 }
 
 /**
- * Writes runs in the caller's transaction: merged, or each alone when the merged write throws.
- * A run written twice in one call (two writers racing) is written after the first, alone, so the
- * second finds the row moved on.
+ * A merged body threw: the ledger undoes its unit, and the writer retries each of its writes alone.
+ * Undoing only the merged writes inside the unit would need a savepoint around them, two more
+ * statements that every body would pay for to serve the rare one that fails.
+ */
+class MergedBodyFailed extends Error {
+  constructor(cause: unknown) {
+    super('a merged body of run writes failed; each write is retried alone', { cause });
+  }
+}
+
+/**
+ * Writes runs in the caller's transaction, merged. If the merged write throws, this throws
+ * MergedBodyFailed and the caller's unit is undone: RunWriter then retries each write alone. A run
+ * written twice in one call (two writers racing) is written after the first, alone (a savepoint),
+ * so the second finds the row moved on.
  */
 export async function writeRuns(
   tx: LedgerTx,
@@ -145,16 +178,14 @@ export async function writeRuns(
   if (merged.length === 1) await alone(merged[0]!);
   else if (merged.length > 1) {
     try {
-      await tx.isolated(() =>
-        writeTogether(
-          tx,
-          merged.map((i) => writes[i]!),
-          merged,
-          settled,
-        ),
+      await writeTogether(
+        tx,
+        merged.map((i) => writes[i]!),
+        merged,
+        settled,
       );
-    } catch {
-      for (const i of merged) await alone(i);
+    } catch (e) {
+      throw new MergedBodyFailed(e);
     }
   }
   for (const i of later) await alone(i);
@@ -231,7 +262,9 @@ async function writeTogether(
   const missing = stepMoves.find((m) => !stepsMoved.has(stepKey(m.runId, m.stepId)));
   if (missing !== undefined) throw stepMovedOn(missing.runId, missing.stepId);
   for (const p of kept) for (const record of p.records) await tx.append(record);
-  for (const p of kept) await p.write.after?.(tx, p.final);
+  await inBody(tx, async () => {
+    for (const p of kept) await p.write.after?.(tx, p.final);
+  });
   for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
 }
 

@@ -1,19 +1,17 @@
 /**
- * The reads of one engine, shared by the calls in flight: run rows and idempotency keys are read
- * for many runs in one query, and the inventory entities and the active bundle many decisions ask
- * for at the same moment are read once (tick-reads.ts). Nothing is kept between moments.
+ * The reads of one engine, shared by the calls in flight: run rows, idempotency keys and inventory
+ * entities are read for many runs in one query, and the active bundle many decisions ask for at the
+ * same moment is read once (tick-reads.ts). Nothing is kept between moments.
  */
 import { CustosError } from '../core/errors.js';
 import type { Inventory } from '../inventory/index.js';
+import { paddedChunks } from '../store/multi-row.js';
 import type { Sql } from '../store/sql.js';
 import type { LoadedBundle } from '../policy/index.js';
 import type { BundleRegistry } from '../workflows/index.js';
 import type { Run } from './run-model.js';
 import { RUN_COLUMNS, toRun } from './run-store.js';
 import { TickLoader, eachOnce } from './tick-reads.js';
-
-/** IN lists are padded to one of these lengths, so that few statement texts are prepared. */
-const PADDED = [1, 4, 16, 64] as const;
 
 export interface Filed {
   readonly id: string;
@@ -27,23 +25,18 @@ export class SharedReads {
   private readonly bundle: TickLoader<string, LoadedBundle>;
 
   constructor(read: Sql, inventory: Inventory, bundles: BundleRegistry) {
-    const principals = new TickLoader(
-      eachOnce((id) => inventory.getPrincipal(id)),
-      String,
-    );
-    const systems = new TickLoader(
-      eachOnce((id) => inventory.getSystem(id)),
-      String,
-    );
-    const identities = new TickLoader(
-      eachOnce((id) => inventory.getIdentity(id)),
-      String,
-    );
+    // Each kind of entity asked for in one turn is read with one query (padded IN lists).
+    const principals = new TickLoader((ids: readonly string[]) => inventory.getPrincipals(ids), String);
+    const systems = new TickLoader((ids: readonly string[]) => inventory.getSystems(ids), String);
+    const identities = new TickLoader((ids: readonly string[]) => inventory.getIdentities(ids), String);
     this.inventory = {
       ...inventory,
       getPrincipal: (id) => principals.load(id),
       getSystem: (id) => systems.load(id),
       getIdentity: (id) => identities.load(id),
+      getPrincipals: (ids) => loadAll(principals, ids),
+      getSystems: (ids) => loadAll(systems, ids),
+      getIdentities: (ids) => loadAll(identities, ids),
     };
     this.runs = new TickLoader<string, Run>((ids) => readRuns(read, ids), String);
     this.filed = new TickLoader(
@@ -72,19 +65,20 @@ export class SharedReads {
   }
 }
 
-function padded<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += 64) {
-    const chunk = values.slice(i, i + 64);
-    const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
-    out.push([...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)]);
-  }
+async function loadAll<V>(loader: TickLoader<string, V>, ids: readonly string[]): Promise<Map<string, V>> {
+  const unique = [...new Set(ids)];
+  const values = await Promise.all(unique.map((id) => loader.load(id)));
+  const out = new Map<string, V>();
+  unique.forEach((id, i) => {
+    const v = values[i];
+    if (v !== undefined) out.set(id, v);
+  });
   return out;
 }
 
 async function readRuns(sql: Sql, ids: readonly string[]): Promise<Map<string, Run>> {
   const out = new Map<string, Run>();
-  for (const chunk of padded(ids)) {
+  for (const chunk of paddedChunks(ids)) {
     const rows = await sql.query<Parameters<typeof toRun>[0] & Record<string, unknown>>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE id IN (${chunk.map(() => '?').join(', ')})`,
       chunk,
@@ -99,7 +93,7 @@ async function readFiled(
   keys: readonly (readonly [string, string])[],
 ): Promise<Map<string, Filed>> {
   const out = new Map<string, Filed>();
-  for (const chunk of padded(keys)) {
+  for (const chunk of paddedChunks(keys)) {
     const rows = await sql.query<{
       id: string;
       requester: string;

@@ -1,6 +1,6 @@
 /**
- * Multi-row statements, the same SQL on SQLite and PostgreSQL: many rows in one statement of at
- * most MAX_ROWS rows, so a connection sees a bounded set of statement texts per kind.
+ * Multi-row statements, the same SQL on SQLite (3.35+: UPDATE ... FROM) and PostgreSQL: many rows in
+ * one statement of at most MAX_ROWS rows, so a connection sees a bounded set of statement texts per kind.
  */
 import type { Sql, SqlParam } from './sql.js';
 
@@ -11,6 +11,20 @@ export function chunks<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += MAX_ROWS) out.push(rows.slice(i, i + MAX_ROWS));
   return out;
+}
+
+/** The lengths IN lists are padded to: PostgreSQL prepares each SELECT text once per connection. */
+const PADDED = [1, 4, 16, MAX_ROWS] as const;
+
+/**
+ * `values` in chunks of at most MAX_ROWS, each padded to 1, 4, 16 or 64 by repeating its last value
+ * (harmless in an IN list), so that a connection prepares only a few texts of a lookup.
+ */
+export function paddedChunks<T>(values: readonly T[]): T[][] {
+  return chunks(values).map((chunk) => {
+    const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
+    return [...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)];
+  });
 }
 
 /** `(?, ?, …), (?, ?, …)`: `count` tuples of `width` placeholders. */
@@ -29,6 +43,29 @@ export async function insertRows(
   for (const chunk of chunks(rows)) {
     await sql.run(
       `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
+      chunk.flat(),
+    );
+  }
+}
+
+/**
+ * Multi-row UPDATE of `rows` (each `[key, ...columns]`), matched on `key`: every column is set from
+ * the row's value. PostgreSQL types the untyped parameters of a VALUES list as text, so this is for
+ * text columns (and NULLs) only; a caller with other types casts in its own statement (run-rows.ts).
+ * The rows must name distinct keys: which of two rows for one key wins is undefined.
+ */
+export async function updateRows(
+  sql: Sql,
+  table: string,
+  key: string,
+  columns: readonly string[],
+  rows: readonly (readonly SqlParam[])[],
+): Promise<void> {
+  const set = columns.map((c) => `${c} = v.${c}`).join(', ');
+  for (const chunk of chunks(rows)) {
+    await sql.run(
+      `WITH v(${[key, ...columns].join(', ')}) AS (VALUES ${tuples(chunk.length, columns.length + 1)})
+       UPDATE ${table} SET ${set} FROM v WHERE ${table}.${key} = v.${key}`,
       chunk.flat(),
     );
   }

@@ -130,5 +130,32 @@ for (const kind of storeKinds()) {
       expect((await f.tokens.verifyPresented(created.secrets[0]!.value)).valid).toBe(false);
       expect((await f.tokens.verifyPresented(rotated.secrets[0]!.value)).valid).toBe(true);
     });
+
+    it('runs completed at the same moment each write their identity back after their own run.verified', async () => {
+      f = await createEngine(kind);
+      const names = ['batch-a', 'batch-b', 'batch-c', 'batch-d'];
+      const filed = await Promise.all(
+        names.map((name) =>
+          f.engine.file({
+            request: {
+              principal: 'service:ci-pipeline',
+              action: 'create',
+              resource: { new: { name, kind: 'token', system: 'tokens', tags: ['service:payments'] } },
+              context: { durationMinutes: 60 },
+            },
+            requester: 'service:ci-pipeline',
+            justification: 'deploy',
+            idempotencyKey: name,
+          }),
+        ),
+      );
+      const done = await Promise.all(filed.map((r) => f.engine.advance(r.id)));
+      expect(done.map((d) => d.run.state)).toEqual(names.map(() => 'completed'));
+      for (const [i, name] of names.entries()) {
+        const types = (await recordsOf(f, done[i]!.run.id)).map((r) => r['type']);
+        expect(types.slice(-2)).toEqual(['run.verified', 'inventory.identity_created']);
+        expect((await f.ti.inventory.getIdentity(name))?.credentials).toHaveLength(1);
+      }
+    });
   });
 }
