@@ -48,6 +48,7 @@ function newRun(id: string): Run {
     executor: null,
     attempts: 0,
     origin: null,
+    claimedBy: null,
   };
 }
 
