@@ -5,7 +5,7 @@ import type { AuthorityIssuer } from '../authority/index.js';
 import type { Connector } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
 import { movedOn, readRun, transition } from './run-store.js';
-import { ExecutorInstance, claimRun, liveInstances } from './run-claims.js';
+import { ExecutorInstance, claimRun, liveInstances, takeable } from './run-claims.js';
 import {
   actorOf,
   fileRun,
@@ -98,7 +98,7 @@ export class RunEngine {
     if (run.state === 'executing' || run.state === 'verifying') {
       // Mid-flight: continued only when no live process is executing it, and once won.
       const live = await liveInstances(deps.ledger.store.read, deps.now());
-      if (run.claimedBy !== null && live.has(run.claimedBy) && run.claimedBy !== this.instance.id)
+      if (run.claimedBy !== this.instance.id && !takeable(run, this.instance.id, live, true))
         throw new CustosError('RUN_TRANSITION_INVALID', `run ${runId} is being executed by ${run.claimedBy}`);
       const won = await claimRun(deps.ledger, run, await this.instance.claim());
       if (won === undefined) throw movedOn(runId);

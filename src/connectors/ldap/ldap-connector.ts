@@ -30,6 +30,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import { withAdmin, type Ldap, type OperationLogger } from './ldap-admin.js';
 import { applyStep } from './ldap-apply.js';
 import { assertAccountName } from './ldap-dn.js';
@@ -152,9 +153,7 @@ export class LdapConnector implements Connector {
    * which changes nothing and records that 0 were ended.
    */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return typeof ended === 'number' ? ended : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /**

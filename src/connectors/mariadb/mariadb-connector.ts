@@ -30,6 +30,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import { AdminPool, parseConnection, type StatementLogger } from './mdb-admin.js';
 import { applyStep, type CrashPoint } from './mdb-apply.js';
 import { ensureJournal } from './mdb-journal.js';
@@ -123,9 +124,7 @@ export class MariadbConnector implements Connector {
 
   /** Ends the account's open sessions, as an `end_sessions` step; returns how many were ended. */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return typeof ended === 'number' ? ended : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /** Closes every admin pool. */

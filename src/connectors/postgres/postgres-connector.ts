@@ -29,6 +29,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import { AdminPool, parseConnection, type StatementLogger } from './pg-admin.js';
 import { applyStep } from './pg-apply.js';
 import { planStep } from './pg-plan.js';
@@ -114,9 +115,7 @@ export class PostgresConnector implements Connector {
 
   /** Ends the role's open sessions, as an `end_sessions` step; returns how many were ended. */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return typeof ended === 'number' ? ended : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /** Closes every admin pool. */

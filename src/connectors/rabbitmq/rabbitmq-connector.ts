@@ -29,6 +29,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import { applyStep } from './rmq-apply.js';
 import { ManagementApi, type RequestLogger } from './rmq-http.js';
 import { journalName } from './rmq-journal.js';
@@ -110,9 +111,7 @@ export class RabbitmqConnector implements Connector {
 
   /** Ends the user's open sessions, as an `end_sessions` step; returns how many were ended. */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return typeof ended === 'number' ? ended : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /** Forgets the resolved admin passwords (fetch keeps no connection that needs closing). */

@@ -28,6 +28,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import {
   parseConnection,
   withAdmin,
@@ -128,9 +129,7 @@ export class RedisConnector implements Connector {
 
   /** Ends the user's open sessions, as an `end_sessions` step; returns how many were found. */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return typeof ended === 'number' ? ended : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /**

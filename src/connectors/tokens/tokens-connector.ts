@@ -26,6 +26,7 @@ import type {
   TargetSystem,
   VerifyResult,
 } from '../contract.js';
+import { endSessionsAsStep } from '../end-sessions.js';
 import { CustosError, isCustosError } from '../../core/errors.js';
 import { applyMany } from './token-apply.js';
 import { Coalescer, fulfilled } from './token-batch.js';
@@ -133,9 +134,7 @@ export class TokensConnector implements Connector {
 
   /** Revokes the identity's outstanding short-lived tokens, as an `end_sessions` step. */
   async endSessions(step: Step, authority: DelegatedAuthority): Promise<number> {
-    const result = await this.apply({ ...step, action: 'end_sessions' }, authority);
-    const ended = result.outputs['ended'];
-    return Array.isArray(ended) ? ended.length : 0;
+    return endSessionsAsStep(this, step, authority);
   }
 
   /** The downstream check of a presented API key or token (attacker-controlled input). */
