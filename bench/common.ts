@@ -3,6 +3,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type pg from 'pg';
 import type { RecordDraft } from '../src/ledger/record.js';
 import type { PgHandle } from '../test/harness/postgres.js';
 
@@ -194,4 +195,25 @@ export function waitForWorker<M extends { readonly type: string }>(
       setTimeout(() => reject(new Error(`worker exited (${code}) before ${type}`)), 500);
     });
   });
+}
+
+/**
+ * The PostgreSQL a benchmark ran against, as lines for its results: the server's version and the
+ * settings that move its figures. Returns the version too (for the log).
+ */
+export async function describePostgres(
+  admin: Pick<pg.Client, 'query'>,
+  settingNames: readonly string[],
+  machine: string[],
+): Promise<string> {
+  const version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+  const settings = await admin.query<{ name: string; setting: string }>(
+    'SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[])',
+    [settingNames],
+  );
+  machine.push(`PostgreSQL: ${version}`);
+  machine.push(
+    `PostgreSQL settings (private server from test/harness/postgres.ts): ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`,
+  );
+  return version;
 }

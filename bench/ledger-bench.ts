@@ -53,6 +53,7 @@ import {
   processTreeCpuMs,
   sh,
   waitForWorker,
+  describePostgres,
 } from './common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -499,15 +500,12 @@ async function benchPostgres(machine: string[]): Promise<void> {
     admin.on('error', () => undefined);
     await admin.connect();
     try {
-      const version = await admin.query<{ v: string }>('SELECT version() AS v');
-      const settings = await admin.query<{ name: string; setting: string }>(
-        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', 'max_wal_size')",
+      const version = await describePostgres(
+        admin,
+        ['fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', 'max_wal_size'],
+        machine,
       );
-      machine.push(`PostgreSQL: ${version.rows[0]!.v}`);
-      machine.push(
-        `PostgreSQL settings (private server from test/harness/postgres.ts): ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`,
-      );
-      log(`  ${version.rows[0]!.v} at ${url} (ready in ${pgHandle.startMs} ms)`);
+      log(`  ${version} at ${url} (ready in ${pgHandle.startMs} ms)`);
 
       const bl = await openLedger({ dataDir, databaseUrl: url });
       await bl.close();

@@ -58,6 +58,7 @@ import {
   sh,
   wordsOption,
   waitForWorker,
+  describePostgres,
 } from './common.js';
 import type {
   CustosSetup,
@@ -500,13 +501,17 @@ async function main(): Promise<void> {
     admin.on('error', () => undefined);
     await admin.connect();
     try {
-      const version = await admin.query<{ v: string }>('SELECT version() AS v');
-      const settings = await admin.query<{ name: string; setting: string }>(
-        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', 'max_connections', 'commit_delay')",
-      );
-      machine.push(`PostgreSQL: ${version.rows[0]!.v}`);
-      machine.push(
-        `PostgreSQL settings (private server from test/harness/postgres.ts): ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`,
+      const version = await describePostgres(
+        admin,
+        [
+          'fsync',
+          'synchronous_commit',
+          'wal_sync_method',
+          'shared_buffers',
+          'max_connections',
+          'commit_delay',
+        ],
+        machine,
       );
       const dbosVersion = (
         JSON.parse(
@@ -514,7 +519,7 @@ async function main(): Promise<void> {
         ) as { version: string }
       ).version;
       machine.push(`@dbos-inc/dbos-sdk ${dbosVersion}`);
-      log(`  ${version.rows[0]!.v} (ready in ${handle.startMs} ms)`);
+      log(`  ${version} (ready in ${handle.startMs} ms)`);
       await admin.query(
         'CREATE TABLE raw_commits (worker INT NOT NULL, i BIGINT NOT NULL, note TEXT NOT NULL)',
       );
