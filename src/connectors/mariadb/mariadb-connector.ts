@@ -16,6 +16,7 @@
  * - Suspend is ACCOUNT LOCK, enable ACCOUNT UNLOCK, expire PASSWORD EXPIRE, retire DROP USER.
  */
 import { CustosError } from '../../core/errors.js';
+import { OnceOk } from '../once-ok.js';
 import { listScope, scopeOf } from '../authority-check.js';
 import type { ConnectorDeps } from '../connector-deps.js';
 import type {
@@ -63,7 +64,7 @@ const ACTIONS = [
 
 interface Target {
   readonly pool: AdminPool;
-  ready?: Promise<void>;
+  readonly ready: OnceOk<void>;
 }
 
 export class MariadbConnector implements Connector {
@@ -149,15 +150,11 @@ export class MariadbConnector implements Connector {
     if (target === undefined) {
       const settings = parseConnection(system);
       const pool = new AdminPool(settings, this.deps.resolveSecret(settings.password), this.deps.onStatement);
-      target = { pool };
+      target = { pool, ready: new OnceOk() };
       this.targets.set(system.id, target);
     }
-    const current = target;
-    current.ready ??= current.pool.session('prepare journal', ensureJournal).catch((error: unknown) => {
-      delete current.ready;
-      throw error;
-    });
-    await current.ready;
-    return current.pool;
+    const { pool } = target;
+    await target.ready.get(() => pool.session('prepare journal', ensureJournal));
+    return pool;
   }
 }

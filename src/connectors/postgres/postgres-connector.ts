@@ -16,6 +16,7 @@
  *   is still the one a step set, read pg_authid.rolpassword, which no other role may read.
  */
 import { listScope, scopeOf } from '../authority-check.js';
+import { OnceOk } from '../once-ok.js';
 import type { ConnectorDeps } from '../connector-deps.js';
 import type {
   ApplyResult,
@@ -60,7 +61,7 @@ const ACTIONS = [
 ] as const;
 
 export class PostgresConnector implements Connector {
-  private readonly pools = new Map<string, { pool: AdminPool; ready?: Promise<void> }>();
+  private readonly pools = new Map<string, { pool: AdminPool; ready: OnceOk<void> }>();
 
   constructor(private readonly deps: PostgresDeps) {}
 
@@ -131,15 +132,11 @@ export class PostgresConnector implements Connector {
     if (entry === undefined) {
       const settings = parseConnection(system);
       const pool = new AdminPool(settings, this.deps.resolveSecret(settings.password), this.deps.onStatement);
-      entry = { pool };
+      entry = { pool, ready: new OnceOk() };
       this.pools.set(system.id, entry);
     }
-    const current = entry;
-    current.ready ??= current.pool.transaction('prepare journal', ensureJournal).catch((error: unknown) => {
-      delete current.ready;
-      throw error;
-    });
-    await current.ready;
-    return current.pool;
+    const { pool } = entry;
+    await entry.ready.get(() => pool.transaction('prepare journal', ensureJournal));
+    return pool;
   }
 }

@@ -14,6 +14,7 @@
  * - Redis passwords do not expire: `expire` and `params.ttlSeconds` are refused.
  */
 import { CustosError } from '../../core/errors.js';
+import { OnceOk } from '../once-ok.js';
 import { listScope, overlapScope, scopeOf } from '../authority-check.js';
 import type { ConnectorDeps } from '../connector-deps.js';
 import type {
@@ -64,7 +65,7 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 interface SystemEntry {
   readonly settings: RedisConnection;
   saveChecked: boolean;
-  catalog?: Promise<Catalog>;
+  readonly catalog: OnceOk<Catalog>;
 }
 
 export class RedisConnector implements Connector {
@@ -163,7 +164,7 @@ export class RedisConnector implements Connector {
   private entry(system: TargetSystem): SystemEntry {
     let entry = this.systems.get(system.id);
     if (entry === undefined) {
-      entry = { settings: parseConnection(system), saveChecked: false };
+      entry = { settings: parseConnection(system), saveChecked: false, catalog: new OnceOk() };
       this.systems.set(system.id, entry);
     }
     return entry;
@@ -184,11 +185,7 @@ export class RedisConnector implements Connector {
   }
 
   private catalog(entry: SystemEntry, s: AdminSession): Promise<Catalog> {
-    entry.catalog ??= readCatalog(s).catch((error: unknown) => {
-      delete entry.catalog;
-      throw error;
-    });
-    return entry.catalog;
+    return entry.catalog.get(() => readCatalog(s));
   }
 
   /** Custos manages ordinary names only, never `default` or its own admin user. */

@@ -3,6 +3,7 @@
  * capabilities discovered once; a failed discovery is forgotten, so the next call tries again.
  */
 import { CustosError } from '../../core/errors.js';
+import { OnceOk } from '../once-ok.js';
 import type { TargetSystem } from '../contract.js';
 import { parseConnection } from './scim-connection.js';
 import { ScimClient, type RequestLogger } from './scim-http.js';
@@ -18,7 +19,7 @@ export interface PoolOptions {
 interface Entry {
   readonly settings: string;
   readonly client: ScimClient;
-  caps?: Promise<ServiceCapabilities>;
+  readonly caps: OnceOk<ServiceCapabilities>;
 }
 
 export class ServicePool {
@@ -35,15 +36,12 @@ export class ServicePool {
       entry = {
         settings,
         client: new ScimClient(conn, resolveToken(system, conn.token, resolveSecret), options),
+        caps: new OnceOk(),
       };
       this.entries.set(system.id, entry);
     }
-    const current = entry;
-    current.caps ??= discover(current.client, system.id).catch((error: unknown) => {
-      delete current.caps;
-      throw error;
-    });
-    return { client: current.client, caps: await current.caps };
+    const { client } = entry;
+    return { client, caps: await entry.caps.get(() => discover(client, system.id)) };
   }
 
   clear(): void {
