@@ -1,5 +1,6 @@
 /** The run engine's face: file, advance, approve, and the named-person actions on a paused run. */
 import { CustosError } from '../core/errors.js';
+import { requestedIdentities } from '../workflows/index.js';
 import type { SignedApproval } from '../approvals/index.js';
 import type { AuthorityIssuer } from '../authority/index.js';
 import type { Connector } from '../connectors/contract.js';
@@ -231,7 +232,7 @@ export class RunEngine {
       await recordInventoryEffects(tx, run, steps, await workflowOfRun(this.deps.bundles, run), this.deps);
     }
     if (run.origin === null && action !== 'exception' && action !== 'break_glass') return;
-    const identityId = 'identity' in run.request.resource ? run.request.resource.identity : '';
+    const identityId = requestedIdentities(run.request)[0] ?? '';
     await onRunVerified(tx, run, await this.grantContext(run, identityId));
   }
 

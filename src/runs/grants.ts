@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
+import { requestedIdentities } from '../workflows/index.js';
 import type { Identity } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Actor } from '../ledger/record.js';
@@ -43,7 +44,7 @@ function text(run: Run, key: string): string {
 export async function onRunVerified(tx: LedgerTx, run: Run, ctx: GrantContext): Promise<void> {
   if (run.origin !== null) return closeGrant(tx, run, ctx.now);
   if (run.request.action !== 'exception' && run.request.action !== 'break_glass') return;
-  const identityId = 'identity' in run.request.resource ? run.request.resource.identity : '';
+  const identityId = requestedIdentities(run.request)[0] ?? '';
   const minutes = requestedMinutes(run.request) ?? 0;
   const now = ctx.now;
   const expiresAt = addSeconds(now, minutes * 60);
