@@ -25,7 +25,7 @@
  *   worker before timing, default 200)  --serial-runs N (the serial pass, default 200)  --dbos-pool N
  *   (DBOS system-database pool and step pool per worker, default 10, the SDK's default)
  *   --only raw,custos,dbos-insert,dbos-noop  --no-serial  --no-results  --cpu-prof DIR (each worker
- *   writes a V8 CPU profile there).
+ *   writes a V8 CPU profile of its timed part there, <kind>-<prefix>.cpuprofile).
  * Results are appended to bench/RESULTS.md unless --no-results.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -99,7 +99,7 @@ const KINDS = wordsOption<RunKind>('only', ['raw', 'custos', 'dbos-insert', 'dbo
 const SERIAL = !process.argv.includes('--no-serial');
 const WRITE_RESULTS = !process.argv.includes('--no-results');
 const profileAt = process.argv.indexOf('--cpu-prof');
-/** Where workers write V8 CPU profiles (node --cpu-prof), when asked. */
+/** Where workers write CPU profiles of their timed part (taken through node:inspector), when asked. */
 const PROFILE_DIR = profileAt < 0 ? undefined : path.resolve(process.argv[profileAt + 1] ?? 'profiles');
 
 function log(line: string): void {
@@ -129,11 +129,9 @@ async function runWorkers(
   const script = path.join(HERE, 'run-worker.ts');
   const children: ChildProcess[] = jobs.map(() =>
     fork(script, [], {
-      execArgv: [
-        '--import',
-        'tsx',
-        ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]),
-      ],
+      execArgv: ['--import', 'tsx'],
+      env:
+        PROFILE_DIR === undefined ? process.env : { ...process.env, CUSTOS_BENCH_PROFILE_DIR: PROFILE_DIR },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );

@@ -13,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -264,6 +265,26 @@ function rawDriver(job: RunJob): Driver {
   };
 }
 
+/**
+ * With CUSTOS_BENCH_PROFILE_DIR set (run-bench's --cpu-prof DIR), profiles the timed part only through
+ * the inspector and returns a function that writes DIR/<name>.cpuprofile. (node --cpu-prof profiles the
+ * whole process and, on Node 20.20, aborts in V8's deoptimizer under this load.)
+ */
+async function startProfiler(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env.CUSTOS_BENCH_PROFILE_DIR;
+  if (dir === undefined) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   const first = await nextMessage();
   if (first.type !== 'job') throw new Error('expected a job');
@@ -288,6 +309,7 @@ async function main(): Promise<void> {
     await send({ type: 'ready' });
     await nextMessage(); // go
 
+    const profiler = await startProfiler();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const deadline = t0 + job.minMs;
@@ -318,6 +340,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: job.inflight }, loop));
     const ms = performance.now() - t0;
     const used = process.cpuUsage(cpu0);
+    await profiler?.(`${job.kind}-${job.prefix}`);
     await send({
       type: 'done',
       count,

@@ -9,6 +9,7 @@
  * actions can neither apply nor error. Cedar evaluates every policy of a set, so a decision then
  * costs in proportion to the policies of its action rather than of the whole bundle.
  */
+import './no-wasm-inlining.js';
 import {
   preparsePolicySet,
   preparseSchema,
