@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 
 /**
  * What a worker process runs:
- *   custos       the Custos run engine: file + advance an auto-approved `tokens` request to completion;
+ *   custos       the Custos run engine: submit an auto-approved `tokens` request, to completion;
  *   dbos-insert  a DBOS workflow of 3 steps (DBOS.runStep), each a one-row INSERT (autocommit);
  *   dbos-noop    the same workflow, each step returning a value without touching a database;
  *   raw          bare PostgreSQL: one-row INSERT autocommit transactions (the raw limit).

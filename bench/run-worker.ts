@@ -182,15 +182,14 @@ async function custosDriver(job: RunJob): Promise<Driver> {
   return {
     one: async (i) => {
       const key = `${job.prefix}-${i}`;
-      const filed = await timedPhase('file', () =>
-        engine.file({
+      const { run, secrets } = await timedPhase('submit', () =>
+        engine.submit({
           request: tokenRequest(`bench-${key}`),
           requester: 'service:ci-pipeline',
           justification: `bench run ${key}`,
           idempotencyKey: key,
         }),
       );
-      const { run, secrets } = await timedPhase('advance', () => engine.advance(filed.id));
       if (run.state !== 'completed') return `run ${run.id} ended ${run.state}: ${run.reason ?? ''}`;
       if (secrets.length !== 1) return `run ${run.id} issued ${secrets.length} secrets`;
       return undefined;

@@ -1,7 +1,7 @@
 /** The sequencer's head row: tree size, the compact range of [0, size), last leaf and time. */
 import { CustosError } from '../core/errors.js';
 import { CompactRange } from './merkle/index.js';
-import type { Sql } from '../store/sql.js';
+import { HEAD_SELECT, type Sql, type WriteConnection } from '../store/sql.js';
 
 export interface Head {
   readonly size: number;
@@ -20,9 +20,15 @@ interface HeadRow {
 }
 
 export async function readHead(sql: Sql): Promise<Head> {
-  const rows = await sql.query<HeadRow & Record<string, unknown>>(
-    'SELECT size, compact, last_leaf, last_time, pruned_below FROM ledger_head WHERE id = 1',
-  );
+  return toHead(await sql.query<HeadRow & Record<string, unknown>>(HEAD_SELECT));
+}
+
+/** The head, held for sequencing until the transaction ends (WriteConnection.readHeadForUpdate). */
+export async function lockHead(conn: WriteConnection): Promise<Head> {
+  return toHead(await conn.readHeadForUpdate<HeadRow & Record<string, unknown>>());
+}
+
+function toHead(rows: readonly HeadRow[]): Head {
   const row = rows[0];
   if (row === undefined)
     throw new CustosError('NOT_INITIALISED', 'the ledger has not been created: run `custos init`');

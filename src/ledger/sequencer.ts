@@ -7,7 +7,7 @@ import { canonicalize, canonicalizeFast, emitMember, sortedKeys } from '../core/
 import { encodeBase64, utf8 } from '../core/bytes.js';
 import { leafHash } from './merkle/index.js';
 import { RECORD_VERSION, type LedgerRecord, type RecordDraft } from './record.js';
-import { encodeCompact, readHead } from './head.js';
+import { encodeCompact, lockHead } from './head.js';
 import type { SqlParam, WriteConnection } from '../store/sql.js';
 
 export interface AppendedRecord {
@@ -160,8 +160,7 @@ export async function sequencePrepared(
   drafts: readonly PreparedDraft[],
   now: () => Date,
 ): Promise<AppendedRecord[]> {
-  await conn.lockLedger();
-  const head = await readHead(conn);
+  const head = await lockHead(conn);
   const range = head.range.clone();
   // Time is taken under the lock and never goes backwards along the log.
   let time = now().toISOString();

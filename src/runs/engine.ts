@@ -4,6 +4,7 @@ import { requestedIdentities } from '../workflows/index.js';
 import type { SignedApproval } from '../approvals/index.js';
 import type { AuthorityIssuer } from '../authority/index.js';
 import type { Connector } from '../connectors/contract.js';
+import type { LoadedBundle } from '../policy/index.js';
 import type { Run } from './run-model.js';
 import { movedOn, readRun, transition } from './run-store.js';
 import { ExecutorInstance, claimRun, liveInstances, takeable } from './run-claims.js';
@@ -12,8 +13,10 @@ import {
   fileRun,
   listRuns,
   planDecision,
+  prepareFiling,
   recordDecision,
   type FileRequest,
+  type PlannedDecision,
   type RunEngineCoreDeps,
 } from './run-engine.js';
 import { approveRun, registerApproverKey } from './run-approvals.js';
@@ -78,16 +81,41 @@ export class RunEngine {
   }
 
   /**
+   * Files a request and moves it as far as it can go now, as `file` then `advance` would, in one
+   * transaction fewer when the decision is automatic: the filing commits with the decision and the
+   * start of execution. A run already filed under the idempotency key is returned, advanced if it
+   * is still only requested. If the decision cannot be made (no active bundle, say), the request
+   * is filed, left requested, and the error thrown, as `advance` would.
+   */
+  async submit(input: FileRequest): Promise<Executed> {
+    const deps = this.advanceDeps();
+    const filing = await prepareFiling({ ...deps, writer: this.writer, reads: this.reads }, input);
+    if ('existing' in filing) {
+      const run = filing.existing;
+      return run.state === 'requested' ? this.advance(run.id) : { run, secrets: [] };
+    }
+    const run = filing.write.run;
+    let planned: PlannedDecision;
+    try {
+      planned = await planDecision(deps, run);
+    } catch (e) {
+      await this.writer.write(filing.write);
+      throw e;
+    }
+    if (planned.event === 'decided_auto')
+      return executeRun(this.execDeps(deps), run, { decided: planned, filing: filing.write });
+    const filed = await this.writer.write(filing.write);
+    const { value } = await deps.ledger.transact((tx) => recordDecision(tx, filed, planned));
+    return { run: value, secrets: [] };
+  }
+
+  /**
    * Moves a run as far as it can go now: decision, then (once approved) execution and verification.
    * An automatic decision commits with the start of execution; each entity of the inventory is read
    * once per call.
    */
   async advance(runId: string): Promise<Executed> {
-    const deps = {
-      ...this.deps,
-      inventory: readOnce(this.reads.inventory),
-      activeBundle: () => this.reads.activeBundle(),
-    };
+    const deps = this.advanceDeps();
     const run = await this.get(runId);
     if (run.state === 'requested') {
       const planned = await planDecision(deps, run);
@@ -106,6 +134,15 @@ export class RunEngine {
       return executeRun(this.execDeps(deps), won, { takenFrom: run.claimedBy });
     }
     return { run, secrets: [] };
+  }
+
+  /** The engine's dependencies for one call: inventory entities read once, the bundle shared. */
+  private advanceDeps(): RunEngineDeps & { readonly activeBundle: () => Promise<LoadedBundle | undefined> } {
+    return {
+      ...this.deps,
+      inventory: readOnce(this.reads.inventory),
+      activeBundle: () => this.reads.activeBundle(),
+    };
   }
 
   /**

@@ -17,7 +17,7 @@ import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, FanOutPart, PlainRequest } from '../workflows/index.js';
 import { checkFanOut, decideRequest, requestedIdentities } from '../workflows/index.js';
 import { gateFailure } from './gate.js';
-import type { RunWriter } from './run-writes.js';
+import type { RunWrite, RunWriter } from './run-writes.js';
 import type { SharedReads } from './shared-reads.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
@@ -57,6 +57,17 @@ export interface FileDeps extends RunEngineCoreDeps {
 
 /** Files a request as a run (idempotent per requester and idempotency key). */
 export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> {
+  const filing = await prepareFiling(deps, input);
+  return 'existing' in filing ? filing.existing : deps.writer.write(filing.write);
+}
+
+/**
+ * A request checked and read against its idempotency key: the run already filed under that key, or
+ * the write that files a new one (not yet written: it may commit with the run's decision).
+ */
+export type Filing = { readonly existing: Run } | { readonly write: RunWrite & { readonly run: Run } };
+
+export async function prepareFiling(deps: FileDeps, input: FileRequest): Promise<Filing> {
   const actor = await actorOf(deps.inventory, input.requester);
   if (input.justification.trim() === '')
     throw new CustosError('INPUT_INVALID', 'a request needs a justification');
@@ -71,7 +82,7 @@ export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> 
     if (existing.inputHash !== inputHash) {
       throw new CustosError('RUN_DUPLICATE', 'this idempotency key was used for a different request');
     }
-    return deps.reads.run(existing.id);
+    return { existing: await deps.reads.run(existing.id) };
   }
   const id = `run_${crypto.randomUUID()}`;
   const now = deps.now();
@@ -93,7 +104,7 @@ export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> 
     origin: null,
     claimedBy: null,
   };
-  return deps.writer.write({
+  const write: RunWrite = {
     run,
     at: now,
     insert: { request: requestText },
@@ -113,7 +124,8 @@ export async function fileRun(deps: FileDeps, input: FileRequest): Promise<Run> 
         },
       },
     ],
-  });
+  };
+  return { write };
 }
 
 /**

@@ -7,8 +7,9 @@
  * delivered pauses the run — never success.
  *
  * Moves that nothing happens between commit together: the start of execution (with the automatic
- * decision that allowed it, when there was one, and the first step's `step_started` with the prior
- * state read just before), and a run's last `step_applied` with `applied`. Each record is still
+ * decision that allowed it, when there was one, the filing of the request when it was submitted and
+ * decided at once, and the first step's `step_started` with the prior state read just before), and a
+ * run's last `step_applied` with `applied`. Each record is still
  * appended in the transaction of the state change it records, in the same order.
  *
  * Secrets are held in memory only and handed to the caller once, when this call returns. A call
@@ -22,6 +23,7 @@ import type { IssuedSecret, PriorState } from '../connectors/contract.js';
 import type { Run } from './run-model.js';
 import { SYSTEM_ACTOR } from '../ledger/ledger.js';
 import type { PlannedDecision } from './run-engine.js';
+import type { RunWrite } from './run-writes.js';
 import {
   RunAuthority,
   alertPaused,
@@ -66,6 +68,8 @@ export interface ExecuteOptions {
   readonly interrupted?: boolean;
   /** An automatic decision not yet recorded: it commits with the start of execution. */
   readonly decided?: PlannedDecision;
+  /** The filing of the run, not yet written: it commits with that decision (engine.submit). */
+  readonly filing?: RunWrite;
   /** The instance a recovery took the run over from (null: nobody had claimed it). */
   readonly takenFrom?: string | null;
 }
@@ -99,7 +103,7 @@ export async function executeRun(
   let applied: Applied = { steps };
   if (decided !== undefined || run.state === 'approved' || run.state === 'paused') {
     let start: Applied;
-    ({ run, ...start } = await startExecution(deps, run, steps, authority, decided));
+    ({ run, ...start } = await startExecution(deps, run, steps, authority, decided, options.filing));
     applied = start;
     steps = start.steps;
   }
@@ -142,6 +146,7 @@ async function startExecution(
   steps: StoredStep[],
   authority: RunAuthority,
   decided: PlannedDecision | undefined,
+  filing: RunWrite | undefined,
 ): Promise<{ run: Run } & Applied> {
   const event = run.state === 'paused' ? 'resume' : 'execution_started';
   const claims = await authority.claims();
@@ -162,8 +167,10 @@ async function startExecution(
   const started = await deps.runs.write({
     run,
     at: deps.now(),
+    ...(filing?.insert === undefined ? {} : { insert: filing.insert }),
     ...(decided === undefined ? {} : { steps: decided.steps }),
     changes: [
+      ...(filing?.changes ?? []),
       ...(decided === undefined
         ? []
         : [

@@ -50,7 +50,10 @@ export interface RunWrite {
   /** The run as its writer read it (or as filed, with `insert`). */
   readonly run: Run;
   readonly at: Date;
-  /** Files the run: its row is inserted (requested), with the request's canonical text. */
+  /**
+   * Files the run: its row is inserted (requested), with the request's canonical text, before the
+   * changes move it (a request decided automatically is filed, decided and started in one write).
+   */
   readonly insert?: { readonly request: string };
   /** Steps a decision planned, inserted as `planned`. */
   readonly steps?: readonly PlannedStep[];
@@ -236,6 +239,13 @@ async function writeTogether(
       settled[indexes[i]!] = { status: 'rejected', reason: e };
     }
   });
+  // A filed run is inserted as requested first: its transitions then move it like any other run.
+  await insertRunRows(
+    tx,
+    planned.flatMap((p) =>
+      p.write.insert === undefined ? [] : [runInsertRow(p.write, p.write.insert.request)],
+    ),
+  );
   const updates: RunRowUpdate[] = planned
     .filter((p) => p.moved)
     .map((p) => ({ id: p.write.run.id, from: p.write.run.state, values: runRowValues(p.final, p.write.at) }));
@@ -245,12 +255,6 @@ async function writeTogether(
     settled[p.index] = { status: 'rejected', reason: movedOn(p.write.run.id) };
     return false;
   });
-  await insertRunRows(
-    tx,
-    kept.flatMap((p) =>
-      p.write.insert === undefined ? [] : [runInsertRow(p.write, p.write.insert.request)],
-    ),
-  );
   await insertStepRows(
     tx,
     kept.flatMap((p) => (p.write.steps ?? []).map((s) => stepInsertRow(p.write.run.id, s))),

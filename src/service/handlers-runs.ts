@@ -32,14 +32,13 @@ export const runHandlers: Handlers<RunOps> = {
   fileRequest: async (ctx, acting, input) => {
     const request = await checkFiler(ctx, acting, input);
     const engine = await ctx.custos.runs();
-    const run = await engine.file({
+    // A new run is decided at once (and an automatic one executed, its secrets to this caller).
+    return engine.submit({
       request,
       requester: acting.id,
       justification: input.justification,
       idempotencyKey: input.idempotencyKey ?? autoIdempotencyKey(),
     });
-    // A new run is decided at once (and an automatic one executed, its secrets to this caller).
-    return run.state === 'requested' ? engine.advance(run.id) : { run, secrets: [] };
   },
 
   listRuns: (ctx, _a, input) => listRuns(ctx, input),

@@ -1,12 +1,13 @@
 /**
  * PostgreSQL through `pg`. Many processes may share one database: each process has one write
  * connection (its group-committed transactions) and a small pool for reads; ledger sequencing
- * across processes is serialised by a transaction-scoped advisory lock.
+ * across processes is serialised by the lock on the ledger's head row (readHeadForUpdate).
  */
 import pg from 'pg';
 import { CustosError } from '../core/errors.js';
 import { redactUrl } from '../config/config.js';
 import {
+  HEAD_SELECT,
   HEAD_UPDATE,
   type Row,
   type SequencedWrite,
@@ -16,7 +17,6 @@ import {
   type WriteConnection,
 } from './sql.js';
 
-const LEDGER_LOCK_KEY = 7253912;
 // PostgreSQL accepts at most 65535 bind parameters per statement.
 const MAX_PARAMS = 65_000;
 
@@ -127,8 +127,8 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
     await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
     await this.client.query(`RELEASE SAVEPOINT ${name}`);
   }
-  async lockLedger(): Promise<void> {
-    await this.client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
+  readHeadForUpdate<T extends Row = Row>(): Promise<T[]> {
+    return this.query<T>(`${HEAD_SELECT} FOR UPDATE`);
   }
   /**
    * A small batch (a group commit of a few runs) as ONE statement: the inserts as data-modifying

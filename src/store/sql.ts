@@ -27,11 +27,12 @@ export interface WriteConnection extends Sql {
   release(name: string): Promise<void>;
   rollbackTo(name: string): Promise<void>;
   /**
-   * Serialises ledger sequencing across every process sharing the database until the current
-   * transaction ends (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock the
-   * transaction already holds).
+   * Reads the ledger head (HEAD_SELECT) and holds it until the current transaction ends, which
+   * serialises ledger sequencing across every process sharing the database (PostgreSQL: the head
+   * row `FOR UPDATE`, one round trip for the lock and the read, and a waiter reads the head its
+   * predecessor committed; SQLite: the write lock the transaction already holds).
    */
-  lockLedger(): Promise<void>;
+  readHeadForUpdate<T extends Row = Row>(): Promise<T[]>;
   /**
    * Writes what the ledger sequencer produced, in the current transaction: the records and their
    * tree nodes, and the new head only if the head still has `fromSize` records. Returns the number
@@ -55,6 +56,9 @@ export interface SequencedWrite {
   readonly head: readonly [number, Uint8Array, Uint8Array | null, string];
   readonly fromSize: number;
 }
+
+export const HEAD_SELECT =
+  'SELECT size, compact, last_leaf, last_time, pruned_below FROM ledger_head WHERE id = 1';
 
 export const HEAD_UPDATE =
   'UPDATE ledger_head SET size = ?, compact = ?, last_leaf = ?, last_time = ? WHERE id = 1 AND size = ?';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CustosError } from '../core/errors.js';
 import {
+  HEAD_SELECT,
   HEAD_UPDATE,
   type Row,
   type SequencedWrite,
@@ -72,9 +73,9 @@ class SqliteWriteConnection extends SqliteSql implements WriteConnection {
     this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
     return Promise.resolve();
   }
-  lockLedger(): Promise<void> {
+  readHeadForUpdate<T extends Row = Row>(): Promise<T[]> {
     // BEGIN IMMEDIATE already holds SQLite's single write lock.
-    return Promise.resolve();
+    return this.query<T>(HEAD_SELECT);
   }
   async writeSequenced(write: SequencedWrite): Promise<number> {
     await this.insertMany('ledger_records', ['idx', 'data'], write.records);

@@ -1,7 +1,7 @@
 /**
  * Many processes, one PostgreSQL ledger: eight child processes, each with its own store and
  * Ledger, append at once with many appends in flight. Ledger sequencing across processes is
- * serialised by an advisory lock, so every acknowledged index must be distinct, the indexes
+ * serialised by the lock on the ledger's head row, so every acknowledged index must be distinct, the indexes
  * contiguous with no gaps, every acknowledged leaf hash stored, and the store must verify.
  */
 import crypto from 'node:crypto';
