@@ -13,6 +13,7 @@ import type { Sql, SqlParam } from '../store/sql.js';
 import { RUN_UPDATE_COLUMNS } from './run-store.js';
 import type { StepStatus } from './run-steps.js';
 
+/** A filed run's row: what filing sets, then the columns transitions write (RUN_UPDATE_COLUMNS). */
 export const RUN_INSERT_COLUMNS = [
   'id',
   'requester',
@@ -20,10 +21,8 @@ export const RUN_INSERT_COLUMNS = [
   'request',
   'input_hash',
   'justification',
-  'state',
-  'attempts',
   'created_at',
-  'updated_at',
+  ...RUN_UPDATE_COLUMNS,
 ] as const;
 
 export const STEP_INSERT_COLUMNS = [

@@ -32,6 +32,7 @@ import {
 } from './run-rows.js';
 import { movedOn, runRowValues, transitionOf, type TransitionUpdate } from './run-store.js';
 import { stepMovedOn, type StepMove } from './run-steps.js';
+import type { SqlParam } from '../store/sql.js';
 import type { RunEvent } from './state-machine.js';
 import { inBody } from './run-write-body.js';
 
@@ -51,8 +52,8 @@ export interface RunWrite {
   readonly run: Run;
   readonly at: Date;
   /**
-   * Files the run: its row is inserted (requested), with the request's canonical text, before the
-   * changes move it (a request decided automatically is filed, decided and started in one write).
+   * Files the run: its row is inserted, with the request's canonical text, in the state the changes
+   * leave it (requested; or executing, for a request decided and started in the same write).
    */
   readonly insert?: { readonly request: string };
   /** Steps a decision planned, inserted as `planned`. */
@@ -239,19 +240,18 @@ async function writeTogether(
       settled[indexes[i]!] = { status: 'rejected', reason: e };
     }
   });
-  // A filed run is inserted as requested first: its transitions then move it like any other run.
+  // A filed run's row is inserted as its changes leave it (a request decided and started at once
+  // is written once, executing); every other run's row moves from the state its writer read.
   await insertRunRows(
     tx,
-    planned.flatMap((p) =>
-      p.write.insert === undefined ? [] : [runInsertRow(p.write, p.write.insert.request)],
-    ),
+    planned.flatMap((p) => (p.write.insert === undefined ? [] : [runInsertRow(p, p.write.insert.request)])),
   );
   const updates: RunRowUpdate[] = planned
-    .filter((p) => p.moved)
+    .filter((p) => p.moved && p.write.insert === undefined)
     .map((p) => ({ id: p.write.run.id, from: p.write.run.state, values: runRowValues(p.final, p.write.at) }));
   const moved = updates.length === 0 ? new Set<string>() : await updateRunRows(tx, updates);
   const kept = planned.filter((p) => {
-    if (!p.moved || moved.has(p.write.run.id)) return true;
+    if (!p.moved || p.write.insert !== undefined || moved.has(p.write.run.id)) return true;
     settled[p.index] = { status: 'rejected', reason: movedOn(p.write.run.id) };
     return false;
   });
@@ -272,9 +272,9 @@ async function writeTogether(
   for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
 }
 
-function runInsertRow(w: RunWrite, request: string) {
-  const r = w.run;
-  const at = w.at.toISOString();
+/** In RUN_INSERT_COLUMNS order: the run as filed, in the state its changes leave it. */
+function runInsertRow(p: Planned, request: string): SqlParam[] {
+  const r = p.write.run;
   return [
     r.id,
     r.requester,
@@ -282,10 +282,8 @@ function runInsertRow(w: RunWrite, request: string) {
     request,
     r.inputHash,
     r.justification,
-    r.state,
-    r.attempts,
-    at,
-    at,
+    p.write.at.toISOString(),
+    ...runRowValues(p.final, p.write.at),
   ];
 }
 
