@@ -157,6 +157,7 @@ async function runWorkers(
     const results = (await Promise.all(done)) as RunDone[];
     const wallMs = performance.now() - t0;
     const pgCpuMs = processTreeCpuMs(pgPid) - cpu0;
+    children.forEach((c) => send(c, { type: 'close' }));
     await Promise.all(exits);
     return { results, wallMs, pgCpuMs };
   } catch (e) {

@@ -46,7 +46,12 @@ export interface RunJob {
   readonly rawPool?: number;
 }
 
-export type RunParentMessage = { readonly type: 'job'; readonly job: RunJob } | { readonly type: 'go' };
+/**
+ * job, then go (start the timed part), then close: a worker keeps its connections open until the
+ * parent has read the server's CPU, so that no backend exits while it is being counted.
+ */
+export type RunParentMessage =
+  { readonly type: 'job'; readonly job: RunJob } | { readonly type: 'go' } | { readonly type: 'close' };
 
 export interface RunDone {
   readonly type: 'done';

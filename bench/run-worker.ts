@@ -350,6 +350,7 @@ async function main(): Promise<void> {
       latencies,
       counters: Object.fromEntries(counters),
     });
+    await nextMessage(); // close
   } finally {
     await driver.close();
   }
