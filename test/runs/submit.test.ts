@@ -7,21 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CustosError } from '../../src/core/errors.js';
 import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import { storeKinds } from '../support/stores.js';
-import { createEngine, recordsOf, type EngineFixture } from './support.js';
-
-const CI_TOKEN = {
-  principal: 'service:ci-pipeline',
-  action: 'create',
-  resource: { new: { name: 'payments-deploy', kind: 'token', system: 'tokens', tags: ['service:payments'] } },
-  context: { durationMinutes: 60, justification: 'deploy payments' },
-} as const;
-
-const ENGINEER_KEY = {
-  principal: 'person:eve',
-  action: 'create',
-  resource: { new: { name: 'eve-metrics-key', kind: 'api_key', system: 'tokens' } },
-  context: { durationMinutes: 10080, justification: 'metrics exporter' },
-} as const;
+import { CI_TOKEN, ENGINEER_KEY, createEngine, recordsOf, type EngineFixture } from './support.js';
 
 /** Counts the ledger transactions (group-commit units) the engine asks for. */
 function countTransactions(f: EngineFixture): { readonly count: () => number } {

@@ -24,6 +24,22 @@ import type { StoreKind } from '../support/stores.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
+/** A low-risk token the CI pipeline may have at once: the example bundle's automatic route. */
+export const CI_TOKEN = {
+  principal: 'service:ci-pipeline',
+  action: 'create',
+  resource: { new: { name: 'payments-deploy', kind: 'token', system: 'tokens', tags: ['service:payments'] } },
+  context: { durationMinutes: 60, justification: 'deploy payments' },
+} as const;
+
+/** A key an engineer asks for: medium risk, one approval from group:platform. */
+export const ENGINEER_KEY = {
+  principal: 'person:eve',
+  action: 'create',
+  resource: { new: { name: 'eve-metrics-key', kind: 'api_key', system: 'tokens' } },
+  context: { durationMinutes: 10080, justification: 'metrics exporter' },
+} as const;
+
 export interface EngineFixture {
   readonly ti: TestInventory;
   readonly engine: RunEngine;

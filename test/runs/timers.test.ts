@@ -10,7 +10,7 @@ import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import type { Run } from '../../src/runs/index.js';
 import { pendingTimers } from '../../src/runs/timers.js';
 import { storeKinds } from '../support/stores.js';
-import { createEngine, recordsOf, sign, type EngineFixture } from './support.js';
+import { ENGINEER_KEY, createEngine, recordsOf, sign, type EngineFixture } from './support.js';
 
 const HOUR = 3600_000;
 
@@ -21,13 +21,6 @@ class Clock {
     this.t += ms;
   }
 }
-
-const ENGINEER_KEY = {
-  principal: 'person:eve',
-  action: 'create',
-  resource: { new: { name: 'eve-metrics-key', kind: 'api_key', system: 'tokens' } },
-  context: { durationMinutes: 10080, justification: 'metrics exporter' },
-} as const;
 
 const EXCEPTION = {
   principal: 'person:eve',
