@@ -9,8 +9,8 @@
  * Moves that nothing happens between commit together: the start of execution (with the automatic
  * decision that allowed it, when there was one, the filing of the request when it was submitted and
  * decided at once, and the first step's `step_started` with the prior state read just before), and a
- * run's last `step_applied` with `applied`. Each record is still
- * appended in the transaction of the state change it records, in the same order.
+ * run's last `step_applied` with `applied`. Each record is still appended in the transaction of the
+ * state change it records, in the same order.
  *
  * Secrets are held in memory only and handed to the caller once, when this call returns. A call
  * that continues an interrupted attempt (`interrupted`: a restart, or a run found mid-flight) has no
