@@ -82,16 +82,12 @@ export class MariadbConnector implements Connector {
   }
 
   async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const account = this.accountOf(step);
-    const pool = await this.pool(step.system);
+    const { account, pool } = await this.acting(step, authority);
     return pool.session('readPrior', (sql) => readPriorState(sql, step, account, this.deps.fingerprintKey));
   }
 
   async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const account = this.accountOf(step);
-    const pool = await this.pool(step.system);
+    const { account, pool } = await this.acting(step, authority);
     return applyStep(pool, step, account, {
       now: this.deps.now(),
       fingerprintKey: this.deps.fingerprintKey,
@@ -101,16 +97,12 @@ export class MariadbConnector implements Connector {
   }
 
   async verify(step: Step, authority: DelegatedAuthority, secret?: string): Promise<VerifyResult> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const account = this.accountOf(step);
-    const pool = await this.pool(step.system);
+    const { account, pool } = await this.acting(step, authority);
     return verifyStep(pool, step, account, this.deps.fingerprintKey, secret);
   }
 
   async rollback(step: Step, authority: DelegatedAuthority, prior: PriorState): Promise<void> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const account = this.accountOf(step);
-    const pool = await this.pool(step.system);
+    const { account, pool } = await this.acting(step, authority);
     const { fingerprintKey, now } = this.deps;
     await pool.withLock(account, 'rollback', (sql) =>
       restorePrior(sql, step, account, prior, fingerprintKey, now()),
@@ -133,6 +125,16 @@ export class MariadbConnector implements Connector {
     const targets = [...this.targets.values()];
     this.targets.clear();
     await Promise.all(targets.map((t) => t.pool.end()));
+  }
+
+  /** A step's authority checked first, then its account and its system's pool. */
+  private async acting(
+    step: Step,
+    authority: DelegatedAuthority,
+  ): Promise<{ account: Account; pool: AdminPool }> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const account = this.accountOf(step);
+    return { account, pool: await this.pool(step.system) };
   }
 
   private accountOf(step: Step): Account {

@@ -75,16 +75,12 @@ export class PostgresConnector implements Connector {
   }
 
   async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const role = assertRoleName(step.identity.externalId);
-    const pool = await this.pool(step.system);
+    const { role, pool } = await this.acting(step, authority);
     return pool.transaction('readPrior', (sql) => readPriorState(sql, step, role, this.deps.fingerprintKey));
   }
 
   async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const role = assertRoleName(step.identity.externalId);
-    const pool = await this.pool(step.system);
+    const { role, pool } = await this.acting(step, authority);
     return applyStep(pool, step, role, {
       now: this.deps.now(),
       fingerprintKey: this.deps.fingerprintKey,
@@ -93,16 +89,12 @@ export class PostgresConnector implements Connector {
   }
 
   async verify(step: Step, authority: DelegatedAuthority, secret?: string): Promise<VerifyResult> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const role = assertRoleName(step.identity.externalId);
-    const pool = await this.pool(step.system);
+    const { role, pool } = await this.acting(step, authority);
     return verifyStep(pool, step, role, this.deps.fingerprintKey, this.deps.now(), secret);
   }
 
   async rollback(step: Step, authority: DelegatedAuthority, prior: PriorState): Promise<void> {
-    await this.deps.authority.assert(authority, scopeOf(step));
-    const role = assertRoleName(step.identity.externalId);
-    const pool = await this.pool(step.system);
+    const { role, pool } = await this.acting(step, authority);
     const key = this.deps.fingerprintKey;
     const oid = await pool.transaction('rollback', (sql) => restorePrior(sql, step, role, prior, key));
     if (oid !== undefined) await pool.transaction('end sessions', (sql) => terminateSessions(sql, oid));
@@ -124,6 +116,16 @@ export class PostgresConnector implements Connector {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.pool.end()));
+  }
+
+  /** A step's authority checked first, then its role and its system's pool. */
+  private async acting(
+    step: Step,
+    authority: DelegatedAuthority,
+  ): Promise<{ role: string; pool: AdminPool }> {
+    await this.deps.authority.assert(authority, scopeOf(step));
+    const role = assertRoleName(step.identity.externalId);
+    return { role, pool: await this.pool(step.system) };
   }
 
   /** One pool per system; the journal is ensured once per pool (again after a failure). */
