@@ -14,6 +14,7 @@ import type { AuthorityIssuer } from '../authority/index.js';
 import type { Connector, DelegatedAuthority, TargetSystem } from '../connectors/contract.js';
 import type { Inventory, System } from '../inventory/index.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { targetOf } from './run-steps.js';
 
 /** A connector whose target keeps old credentials through an overlap window. */
 export interface OverlapSweeper {
@@ -47,12 +48,7 @@ export async function sweepOverlaps(deps: SweepDeps): Promise<SweepResult[]> {
   for (const system of await systemsToSweep(deps)) {
     const connector = deps.connectors.get(system.type);
     if (!sweepsOverlaps(connector)) continue;
-    const target: TargetSystem = {
-      id: system.id,
-      type: system.type,
-      environment: system.environment,
-      connection: system.connection,
-    };
+    const target = targetOf(system);
     try {
       const authority = await deps.authority.mint({
         runId: '*',

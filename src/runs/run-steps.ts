@@ -13,7 +13,7 @@
 import type { JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
 import type { ApplyResult, PriorState, Step, TargetSystem } from '../connectors/contract.js';
-import type { Inventory } from '../inventory/index.js';
+import type { Inventory, System } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { RecordDraft } from '../ledger/record.js';
 import type { Sql } from '../store/sql.js';
@@ -249,12 +249,7 @@ async function toSteps(
   return planned.map((p, i) => {
     const [system, identity] = found[i]!;
     if (system === undefined) throw new CustosError('SYSTEM_UNKNOWN', `no system ${p.systemId}`);
-    const target: TargetSystem = {
-      id: system.id,
-      type: system.type,
-      environment: system.environment,
-      connection: system.connection,
-    };
+    const target = targetOf(system);
     return {
       runId,
       stepId: p.stepId,
@@ -268,4 +263,14 @@ async function toSteps(
       params: p.params,
     };
   });
+}
+
+/** What a connector is told of an inventory system (no owner, no reconciliation state). */
+export function targetOf(system: System): TargetSystem {
+  return {
+    id: system.id,
+    type: system.type,
+    environment: system.environment,
+    connection: system.connection,
+  };
 }
