@@ -3,11 +3,16 @@
  * keeps preparsed sets in its own (per-thread) cache under a name; we name them by the bundle
  * hash, which covers every byte, so one name can never stand for two different policy sets.
  *
- * The policies are preparsed as one set per action: only the policies whose scope can match that
- * action (it names the action, or no action at all). This is exact, not a heuristic: Cedar never
- * evaluates the condition of a policy whose scope does not match, so a policy scoped to other
- * actions can neither apply nor error. Cedar evaluates every policy of a set, so a decision then
- * costs in proportion to the policies of its action rather than of the whole bundle.
+ * A decision is evaluated against only the policies that could apply to it, which is exact, not a
+ * heuristic: Cedar never evaluates the condition of a policy whose scope does not match, and never
+ * evaluates the rest of a condition whose leftmost conjunct is false, so the policies left out can
+ * neither apply nor error. Cedar evaluates every policy of a set, so a decision then costs in
+ * proportion to the policies that concern it rather than to the whole bundle. Two cuts:
+ *   - by action: the policies whose scope names the action, or no action at all;
+ *   - by the resource's systemType, when the request's resource entity carries one: out go the
+ *     policies whose first condition starts with `resource.systemType == "<another type>"`
+ *     (system-guard.ts). The value is read from the very entity passed to Cedar.
+ * Sets are preparsed on first use (at most actions x system types per bundle).
  */
 import './no-wasm-inlining.js';
 import {
@@ -18,6 +23,7 @@ import {
   type Context,
   type EntityJson,
   type EntityUid,
+  type TypeAndId,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { CustosError } from '../core/errors.js';
 import type { BundlePolicy } from './cedar-policies.js';
@@ -30,34 +36,44 @@ export interface PreparedPolicies {
   readonly policies: readonly BundlePolicy[];
 }
 
-const prepared = new Set<string>();
+const preparedSchemas = new Set<string>();
+const preparedSets = new Set<string>();
 
-/** Preparse the bundle's schema and policies unless this thread already holds them. */
+/** Preparse the bundle's schema and its per-action policy sets unless this thread already holds them. */
 export function ensurePrepared(bundle: PreparedPolicies): void {
-  if (prepared.has(bundle.hash)) return;
-  const answers = [preparseSchema(bundle.hash, bundle.schemaText)];
-  for (const action of ACTIONS) {
-    const policies = bundle.policies.filter((p) => p.actions === 'all' || p.actions.includes(action));
-    answers.push(
-      preparsePolicySet(policySetName(bundle.hash, action), {
-        staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])),
-      }),
-    );
-  }
-  for (const answer of answers) {
-    if (answer.type === 'failure') {
-      // Unreachable for a bundle that loaded: it was parsed and validated with the same texts.
-      throw new CustosError(
-        'BUNDLE_INVALID',
-        `cannot preparse bundle ${bundle.hash}: ${answer.errors[0]?.message ?? '?'}`,
-      );
-    }
-  }
-  prepared.add(bundle.hash);
+  for (const action of ACTIONS) policySet(bundle, action, undefined);
 }
 
-function policySetName(hash: string, action: Action): string {
-  return `${hash}#${action}`;
+/** The name of the preparsed set for this action (and system type), preparsing it on first use. */
+function policySet(bundle: PreparedPolicies, action: Action, systemType: string | undefined): string {
+  const name =
+    systemType === undefined ? `${bundle.hash}#${action}` : `${bundle.hash}#${action}#${systemType}`;
+  if (preparedSets.has(name)) return name;
+  if (!preparedSchemas.has(bundle.hash)) {
+    check(bundle, preparseSchema(bundle.hash, bundle.schemaText));
+    preparedSchemas.add(bundle.hash);
+  }
+  const policies = bundle.policies.filter(
+    (p) =>
+      (p.actions === 'all' || p.actions.includes(action)) &&
+      (systemType === undefined || p.systemType === undefined || p.systemType === systemType),
+  );
+  check(
+    bundle,
+    preparsePolicySet(name, { staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])) }),
+  );
+  preparedSets.add(name);
+  return name;
+}
+
+function check(bundle: PreparedPolicies, answer: ReturnType<typeof preparseSchema>): void {
+  if (answer.type === 'failure') {
+    // Unreachable for a bundle that loaded: it was parsed and validated with the same texts.
+    throw new CustosError(
+      'BUNDLE_INVALID',
+      `cannot preparse bundle ${bundle.hash}: ${answer.errors[0]?.message ?? '?'}`,
+    );
+  }
 }
 
 export interface CedarRequest {
@@ -78,14 +94,28 @@ export function authorize(
   namespace: string,
   request: CedarRequest,
 ): AuthorizationAnswer {
-  ensurePrepared(bundle);
   return statefulIsAuthorized({
     ...request,
     action: { type: `${namespace}::Action`, id: request.action },
-    preparsedPolicySetId: policySetName(bundle.hash, request.action),
+    preparsedPolicySetId: policySet(bundle, request.action, resourceSystemType(request)),
     preparsedSchemaName: bundle.hash,
     validateRequest: true,
   });
+}
+
+/** The string `systemType` attribute of the request's resource entity, as Cedar will read it. */
+function resourceSystemType(request: CedarRequest): string | undefined {
+  const { type, id } = uidOf(request.resource);
+  const entity = request.entities.find((e) => {
+    const uid = uidOf(e.uid);
+    return uid.type === type && uid.id === id;
+  });
+  const value = entity?.attrs['systemType'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function uidOf(uid: EntityUid): TypeAndId {
+  return '__entity' in uid ? uid.__entity : uid;
 }
 
 /** A WebAssembly trap (`WebAssembly.RuntimeError`): the Cedar module is broken, not the input. */

@@ -13,6 +13,7 @@ import {
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { guardCedarText } from './cedar-guard.js';
 import { lineAt, lineAtUtf8, type Problem } from './problems.js';
+import { systemTypeGuard } from './system-guard.js';
 import { isAction, isRiskTier, NAME, type Action, type RiskTier } from './vocabulary.js';
 
 export interface BundlePolicy {
@@ -27,6 +28,8 @@ export interface BundlePolicy {
   readonly workflow: string | undefined;
   /** The actions its scope names, or 'all' when unconstrained. */
   readonly actions: readonly Action[] | 'all';
+  /** The resource systemType its first condition requires (system-guard.ts), if it requires one. */
+  readonly systemType: string | undefined;
   /** The policy's source text, exactly as written. */
   readonly text: string;
 }
@@ -120,6 +123,7 @@ function readPolicy(file: string, line: number, text: string, problems: Problem[
     route,
     workflow,
     actions: scopeActions(json.json.action),
+    systemType: systemTypeGuard(json.json.conditions),
     text,
   };
 }
