@@ -23,15 +23,16 @@ import type { ExecutorInstance } from './run-claims.js';
  * reaches them (`apply:after` is after the target committed the effect, before Custos recorded it).
  * Execution starts in one transaction (the decision when it was automatic, `execution_started` and
  * the first step's `step_started` with its prior state), and a run's last step records
- * `step_applied` with `applied`: `step_applied:after` is reached only between the steps of a run
- * of several, and when a rollback settles a step whose outcome was unknown.
+ * `step_applied` with `applied` and the verdict of verification: `step_applied:after` is reached
+ * only between the steps of a run of several, and when a rollback settles a step whose outcome was
+ * unknown; `verify:after` (the targets read back, nothing recorded yet) leaves what `apply:after`
+ * leaves.
  */
 export const CRASH_POINTS = [
   'execution_started:before',
   'step_started:after',
   'apply:after',
   'step_applied:after',
-  'applied:after',
   'verify:after',
   'verified:after',
   'restore:before',

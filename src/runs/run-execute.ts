@@ -6,11 +6,14 @@
  * timeout. A connector error, a timeout, a failed verification or a credential that could not be
  * delivered pauses the run — never success.
  *
- * Moves that nothing happens between commit together: the start of execution (with the automatic
+ * Moves that nothing changes between commit together: the start of execution (with the automatic
  * decision that allowed it, when there was one, the filing of the request when it was submitted and
  * decided at once, and the first step's `step_started` with the prior state read just before), and a
- * run's last `step_applied` with `applied`. Each record is still appended in the transaction of the
- * state change it records, in the same order.
+ * run's last `step_applied` with `applied` and the verdict of its verification (`verified`, or
+ * `failed` with the pause): verification only reads the targets back. A crash before that commit
+ * leaves the step `applying`, exactly as a crash just after the effect did before: the restart
+ * settles it against the target's journal (step-runner.ts). Each record is still appended in the
+ * transaction of the state change it records, in the same order.
  *
  * Secrets are held in memory only and handed to the caller once, when this call returns. A call
  * that continues an interrupted attempt (`interrupted`: a restart, or a run found mid-flight) has no
@@ -113,17 +116,19 @@ export async function executeRun(
       applied = await applySteps(deps, run, applied, authority, held, interrupted);
     steps = applied.steps;
     const { pause, pending } = applied;
-    run = await conclude(deps, run, pause === undefined ? 'applied' : 'failed', pause, {}, steps, pending);
-    if (pause === undefined) deps.crashPoint?.('applied:after');
+    if (pause !== undefined) {
+      run = await conclude(deps, run, [{ event: 'failed', pause }], steps, pending);
+    } else {
+      // Verification only reads the target: `applied` commits with its outcome, one transaction.
+      const verdict = await verdictOf(deps, run, steps, authority, held, interrupted);
+      run = await conclude(deps, run, [{ event: 'applied' }, verdict], steps, pending);
+      if (verdict.event === 'verified') deps.crashPoint?.('verified:after');
+    }
   }
   if (run.state === 'verifying') {
-    const lost = steps.find((s) => undelivered(s, run, held, interrupted));
-    const { checks, pause } =
-      lost === undefined
-        ? await verifySteps(deps, steps, authority, held)
-        : { checks: [], pause: undeliveredPause(lost.step.stepId) };
-    run = await conclude(deps, run, pause === undefined ? 'verified' : 'failed', pause, { checks }, steps);
-    if (pause === undefined) deps.crashPoint?.('verified:after');
+    // A run found between `applied` and its verdict (recorded before they committed together).
+    run = await conclude(deps, run, [await verdictOf(deps, run, steps, authority, held, interrupted)], steps);
+    if (run.state === 'completed') deps.crashPoint?.('verified:after');
   }
   const secrets = steps.flatMap(({ step }) => {
     const secret = held.get(step.stepId);
@@ -247,32 +252,45 @@ async function journalPending(deps: ExecuteDeps, run: Run, pending: StepOutcome)
   deps.crashPoint?.('step_applied:after');
 }
 
+/** How verification ended: `verified`, or `failed` with the pause. */
+async function verdictOf(
+  deps: ExecuteDeps,
+  run: Run,
+  steps: readonly StoredStep[],
+  authority: RunAuthority,
+  held: ReadonlyMap<string, IssuedSecret>,
+  interrupted: boolean,
+): Promise<Ending> {
+  const lost = steps.find((s) => undelivered(s, run, held, interrupted));
+  const { checks, pause } =
+    lost === undefined
+      ? await verifySteps(deps, steps, authority, held)
+      : { checks: [], pause: undeliveredPause(lost.step.stepId) };
+  return pause === undefined
+    ? { event: 'verified', payload: { checks } }
+    : { event: 'failed', pause, payload: { checks } };
+}
+
+/** A transition that ends a phase, with its pause when it is one. */
+interface Ending {
+  readonly event: 'applied' | 'verified' | 'failed';
+  readonly pause?: Pause;
+  readonly payload?: Record<string, JsonValue>;
+}
+
 /**
- * The transition that ends a phase, with what must commit alongside it: the last step's
- * `step_applied` (before it), the alert of a pause, and what a verified run changes.
+ * The transitions that end a phase, with what must commit alongside them: the last step's
+ * `step_applied` (before them), the alert of a pause, and what a verified run changes.
  */
 async function conclude(
   deps: ExecuteDeps,
   run: Run,
-  event: 'applied' | 'verified' | 'failed',
-  pause: Pause | undefined,
-  payload: Record<string, JsonValue>,
+  endings: readonly Ending[],
   steps: readonly StoredStep[],
   pending?: StepOutcome,
 ): Promise<Run> {
+  const pause = endings.find((e) => e.pause !== undefined)?.pause;
   const reason = pause?.reason ?? null;
-  // A pause says where each system stands: with several, some may be changed and others not.
-  const outcomes =
-    pause === undefined
-      ? {}
-      : {
-          outcomes: steps.map((s) => ({
-            step: s.step.stepId,
-            system: s.step.system.id,
-            identity: s.step.identity.id,
-            status: s.status,
-          })),
-        };
   return deps.runs.write({
     run,
     at: deps.now(),
@@ -280,19 +298,32 @@ async function conclude(
       ...(pending === undefined
         ? []
         : [{ move: (r: Run) => appliedMove(r, pending.step, pending.result, pending.recovered) }]),
-      {
-        transition: event,
+      ...endings.map((e) => ({
+        transition: e.event,
         actor: executorOf(run),
-        payload: { ...payload, ...pause, ...outcomes },
-        update: { reason },
-      },
+        payload: { ...e.payload, ...e.pause, ...outcomesOf(e.pause, steps) },
+        update: { reason: e.pause?.reason ?? null },
+      })),
     ],
     after: async (tx, next) => {
       if (next.state === 'paused') await alertPaused(tx, deps, run, reason);
       if (pause?.undelivered !== undefined)
         await setStatus(tx, run.id, [pause.undelivered], ['applied'], 'undelivered');
-      if (event === 'verified' && deps.onVerified !== undefined)
+      if (endings.some((e) => e.event === 'verified') && deps.onVerified !== undefined)
         await deps.onVerified(tx, next, doneStepsOf(steps));
     },
   });
+}
+
+/** A pause says where each system stands: with several, some may be changed and others not. */
+function outcomesOf(pause: Pause | undefined, steps: readonly StoredStep[]): Record<string, JsonValue> {
+  if (pause === undefined) return {};
+  return {
+    outcomes: steps.map((s) => ({
+      step: s.step.stepId,
+      system: s.step.system.id,
+      identity: s.step.identity.id,
+      status: s.status,
+    })),
+  };
 }

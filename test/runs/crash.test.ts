@@ -42,6 +42,8 @@ const ROLLBACK_POINTS: readonly CrashPoint[] = ['restore:before', 'restore:after
 const EXECUTION_POINTS = CRASH_POINTS.filter(
   (p) => !ROLLBACK_POINTS.includes(p) && p !== 'step_applied:after',
 );
+/** Points after the effect on the target and before its record. */
+const UNRECORDED: readonly CrashPoint[] = ['apply:after', 'verify:after'];
 
 interface Case {
   readonly flow: Flow;
@@ -240,10 +242,11 @@ async function checkRecords(expect: ExpectStatic, w: OpenWorld, c: Case, runId: 
   // The step journalled as started but not as applied: settled against the target, not re-read.
   if (c.crashAt === 'step_started:after')
     expect(applied.payload).toMatchObject({ outcome: 'applied', recovered: true });
-  else if (c.crashAt === 'apply:after')
+  // Applied but not recorded: the effect's `step_applied` commits with the verdict of verification.
+  else if (UNRECORDED.includes(c.crashAt))
     expect(applied.payload).toMatchObject({ outcome: 'already_applied', recovered: true });
   else expect(applied.payload).toMatchObject({ outcome: 'applied' });
-  if (!c.rollback && c.crashAt !== 'step_started:after' && c.crashAt !== 'apply:after')
+  if (!c.rollback && c.crashAt !== 'step_started:after' && !UNRECORDED.includes(c.crashAt))
     expect(applied.payload['recovered']).toBeUndefined();
   if (expectedState(c) === 'paused') {
     const failed = records.filter((r) => r.type === 'run.failed').at(-1)!;

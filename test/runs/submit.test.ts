@@ -53,9 +53,9 @@ for (const kind of storeKinds()) {
         'inventory.identity_created',
       ]);
       expect(records[0]).toMatchObject({ actor: { kind: 'non_human', id: 'service:ci-pipeline' } });
-      // Filed + decided + started + step_started, then step_applied + applied, then verified:
-      // one transaction fewer than file() then advance().
-      expect(tx.count()).toBe(3);
+      // Filed + decided + started + step_started, then step_applied + applied + verified (with the
+      // identity written back): one transaction fewer than file() then advance().
+      expect(tx.count()).toBe(2);
       const stored = await f.engine.get(run.id);
       expect(stored).toMatchObject({ state: 'completed', requester: 'service:ci-pipeline' });
       await verifyLive(f.ti.t.ledger);
