@@ -56,24 +56,37 @@ const SECRET_VALUE = /-----BEGIN [A-Z ]*PRIVATE KEY-----|^PRIVATE\+KEY\+/;
 /**
  * Throws RECORD_SECRET_FIELD when a payload field named like a secret holds anything other than
  * a fingerprint or a commitment, or when any string looks like a private key. Defence in depth:
- * callers are expected to fingerprint before building the record.
+ * callers are expected to fingerprint before building the record. (Every record of every append
+ * passes here: the path of the offending field is only spelled out when there is one.)
  */
 export function assertNoSecrets(value: JsonValue, path = 'payload'): void {
+  const at = secretAt(value);
+  if (at !== undefined) throw secretError(`${path}${at}`);
+}
+
+/** Where below `value` the first secret-looking field is (`.a[2].b`, '' for itself), if anywhere. */
+function secretAt(value: JsonValue): string | undefined {
   if (typeof value === 'string') {
-    if (SECRET_VALUE.test(value)) throw secretError(path);
-    return;
+    // Both patterns contain "PRIVATE": most strings are ruled out without the regular expression.
+    return value.includes('PRIVATE') && SECRET_VALUE.test(value) ? '' : undefined;
   }
-  if (value === null || typeof value !== 'object') return;
+  if (value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
-    (value as readonly JsonValue[]).forEach((item, i) => {
-      assertNoSecrets(item, `${path}[${i}]`);
-    });
-    return;
+    const items = value as readonly JsonValue[];
+    for (let i = 0; i < items.length; i++) {
+      const at = secretAt(items[i]!);
+      if (at !== undefined) return `[${i}]${at}`;
+    }
+    return undefined;
   }
-  for (const [key, member] of Object.entries(value as { readonly [k: string]: JsonValue })) {
-    if (SECRET_NAME.test(key) && !isProtected(member)) throw secretError(`${path}.${key}`);
-    assertNoSecrets(member, `${path}.${key}`);
+  const record = value as { readonly [k: string]: JsonValue };
+  for (const key of Object.keys(record)) {
+    const member = record[key]!;
+    if (SECRET_NAME.test(key) && !isProtected(member)) return `.${key}`;
+    const at = secretAt(member);
+    if (at !== undefined) return `.${key}${at}`;
   }
+  return undefined;
 }
 
 function isProtected(value: JsonValue): boolean {
