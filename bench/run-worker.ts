@@ -68,11 +68,21 @@ clientPrototype.query = function (this: pg.Client, ...args: unknown[]): unknown 
   return clientQuery.apply(this, args);
 };
 
-/** A statement's kind, for counting: its text up to WHERE/VALUES/SET (multi-row INSERTs count once). */
+const kinds = new Map<string, string>();
+
+/**
+ * A statement's kind, for counting: its text up to WHERE/VALUES/SET (multi-row INSERTs count once).
+ * Remembered by text, so that counting costs a lookup, not a pass over kilobytes of SQL per query.
+ */
 function statementKind(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const cut = flat.search(/ (WHERE|VALUES|SET|ORDER BY) /);
-  return (cut < 0 ? flat : flat.slice(0, cut)).slice(0, 90);
+  let kind = kinds.get(text);
+  if (kind === undefined) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    const cut = flat.search(/ (WHERE|VALUES|SET|ORDER BY) /);
+    kind = (cut < 0 ? flat : flat.slice(0, cut)).slice(0, 90);
+    if (kinds.size < 10_000) kinds.set(text, kind);
+  }
+  return kind;
 }
 
 async function timedPhase<T>(name: string, fn: () => Promise<T>): Promise<T> {
