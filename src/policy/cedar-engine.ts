@@ -28,7 +28,7 @@ import {
 import { CustosError } from '../core/errors.js';
 import type { BundlePolicy } from './cedar-policies.js';
 
-import { ACTIONS, type Action } from './vocabulary.js';
+import { ACTIONS, isSystemType, type Action } from './vocabulary.js';
 
 export interface PreparedPolicies {
   readonly hash: string;
@@ -103,7 +103,11 @@ export function authorize(
   });
 }
 
-/** The string `systemType` attribute of the request's resource entity, as Cedar will read it. */
+/**
+ * The `systemType` attribute of the request's resource entity, as Cedar will read it, when it is one
+ * of the system types (anything else is decided with the action's set: the number of preparsed sets
+ * stays bounded whatever a request carries).
+ */
 function resourceSystemType(request: CedarRequest): string | undefined {
   const { type, id } = uidOf(request.resource);
   const entity = request.entities.find((e) => {
@@ -111,7 +115,7 @@ function resourceSystemType(request: CedarRequest): string | undefined {
     return uid.type === type && uid.id === id;
   });
   const value = entity?.attrs['systemType'];
-  return typeof value === 'string' ? value : undefined;
+  return typeof value === 'string' && isSystemType(value) ? value : undefined;
 }
 
 function uidOf(uid: EntityUid): TypeAndId {
