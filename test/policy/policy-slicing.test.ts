@@ -139,33 +139,29 @@ when { resource.systemType == "tokens" && context.durationMinutes * 100000000000
     });
   }
 
+  /** Eve asks to create `resource`, with these entities. */
+  function eveCreates(resource: string, entities: ReturnType<typeof buildEntities>) {
+    return authorize(loadBundle(EXAMPLE_DIR), 'Custos', {
+      principal: { type: 'Custos::Person', id: 'eve' },
+      action: 'create',
+      resource: { type: 'Custos::Identity', id: resource },
+      context: contexts('prod')[0]!,
+      entities,
+    });
+  }
+
   it('decides a resource of a system type Custos does not know with the whole action set', () => {
-    const bundle = loadBundle(EXAMPLE_DIR);
     const entities = buildEntities({
       principals: [{ id: 'person:eve', groups: ['group:engineering'] }],
       systems: [{ id: 'mf', type: 'mainframe' as 'tokens', environment: 'prod' }],
       identities: [{ id: 'batch', kind: 'token', system: 'mf' }],
     });
-    const answer = authorize(bundle, 'Custos', {
-      principal: { type: 'Custos::Person', id: 'eve' },
-      action: 'create',
-      resource: { type: 'Custos::Identity', id: 'batch' },
-      context: contexts('prod')[0]!,
-      entities,
-    });
-    expect(summary(answer)).toEqual({ decision: 'deny', reason: [], errors: [] });
+    expect(summary(eveCreates('batch', entities))).toEqual({ decision: 'deny', reason: [], errors: [] });
   });
 
   it('still decides an identity whose entity carries no systemType (no slicing then)', () => {
-    const bundle = loadBundle(EXAMPLE_DIR);
     const entities = buildEntities({ principals: [{ id: 'person:eve', groups: ['group:engineering'] }] });
-    const answer = authorize(bundle, 'Custos', {
-      principal: { type: 'Custos::Person', id: 'eve' },
-      action: 'create',
-      resource: { type: 'Custos::Identity', id: 'absent' },
-      context: contexts('prod')[0]!,
-      entities,
-    });
+    const answer = eveCreates('absent', entities);
     expect(answer.type).toBe('success');
     if (answer.type === 'success') expect(answer.response.decision).toBe('deny');
   });
