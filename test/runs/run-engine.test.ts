@@ -9,6 +9,7 @@ import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import { storeKinds } from '../support/stores.js';
 import {
   CI_TOKEN,
+  CI_TOKEN_RECORDS,
   ENGINEER_KEY,
   createEngine,
   forward,
@@ -40,16 +41,7 @@ for (const kind of storeKinds()) {
       expect(presented).toMatchObject({ valid: true, runId: run.id, identity: 'payments-deploy' });
 
       const records = await recordsOf(f, run.id);
-      expect(records.map((r) => r['type'])).toEqual([
-        'run.requested',
-        'run.decided_auto',
-        'run.execution_started',
-        'run.step_started',
-        'run.step_applied',
-        'run.applied',
-        'run.verified',
-        'inventory.identity_created',
-      ]);
+      expect(records.map((r) => r['type'])).toEqual(CI_TOKEN_RECORDS);
       expect(records[0]).toMatchObject({ actor: { kind: 'non_human', id: 'service:ci-pipeline' } });
       expect(records[1]).toMatchObject({
         payload: { riskTier: 'low', determiningPolicies: ['tokens-ci-create'] },

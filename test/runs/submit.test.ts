@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CustosError } from '../../src/core/errors.js';
 import { verifyLive } from '../../src/ledger/ledger-verify.js';
 import { storeKinds } from '../support/stores.js';
-import { CI_TOKEN, ENGINEER_KEY, createEngine, recordsOf, type EngineFixture } from './support.js';
+import {
+  CI_TOKEN,
+  CI_TOKEN_RECORDS,
+  ENGINEER_KEY,
+  createEngine,
+  recordsOf,
+  type EngineFixture,
+} from './support.js';
 
 /** Counts the ledger transactions (group-commit units) the engine asks for. */
 function countTransactions(f: EngineFixture): { readonly count: () => number } {
@@ -42,16 +49,7 @@ for (const kind of storeKinds()) {
       expect(secrets).toHaveLength(1);
       expect(await f.tokens.verifyPresented(secrets[0]!.value)).toMatchObject({ valid: true, runId: run.id });
       const records = await recordsOf(f, run.id);
-      expect(records.map((r) => r['type'])).toEqual([
-        'run.requested',
-        'run.decided_auto',
-        'run.execution_started',
-        'run.step_started',
-        'run.step_applied',
-        'run.applied',
-        'run.verified',
-        'inventory.identity_created',
-      ]);
+      expect(records.map((r) => r['type'])).toEqual(CI_TOKEN_RECORDS);
       expect(records[0]).toMatchObject({ actor: { kind: 'non_human', id: 'service:ci-pipeline' } });
       // Filed + decided + started + step_started, then step_applied + applied + verified (with the
       // identity written back): one transaction fewer than file() then advance().

@@ -32,6 +32,18 @@ export const CI_TOKEN = {
   context: { durationMinutes: 60, justification: 'deploy payments' },
 } as const;
 
+/** The records of CI_TOKEN's run, in order: filed, decided automatically, executed, verified, written back. */
+export const CI_TOKEN_RECORDS = [
+  'run.requested',
+  'run.decided_auto',
+  'run.execution_started',
+  'run.step_started',
+  'run.step_applied',
+  'run.applied',
+  'run.verified',
+  'inventory.identity_created',
+];
+
 /** A key an engineer asks for: medium risk, one approval from group:platform. */
 export const ENGINEER_KEY = {
   principal: 'person:eve',
