@@ -228,7 +228,7 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
  * flight), PostgreSQL's CPU per run fell from about 990 to 750 µs. An `options` parameter in the
  * store URL replaces this one (pg gives the URL precedence).
  */
-export const SESSION_OPTIONS = '-c random_page_cost=1.1';
+const SESSION_OPTIONS = '-c random_page_cost=1.1';
 
 export async function openPostgresStore(url: string): Promise<Store> {
   const config = { connectionString: url, types, options: SESSION_OPTIONS };
