@@ -22,6 +22,7 @@ import type { Connector } from '../src/connectors/contract.js';
 import { TokensConnector, generateTokenSigningKey } from '../src/connectors/tokens/index.js';
 import { createInventory } from '../src/inventory/index.js';
 import { Ledger } from '../src/ledger/ledger.js';
+import { CedarThread } from '../src/policy/index.js';
 import { fingerprintKeyFrom } from '../src/ledger/secrets.js';
 import { RunEngine } from '../src/runs/index.js';
 import { RunWriter, type RunWrite } from '../src/runs/run-writes.js';
@@ -181,6 +182,8 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     signingKey: await generateTokenSigningKey(),
     now,
   });
+  // As `custos serve` runs it (main.ts): Cedar on a thread of its own.
+  const policy = new CedarThread();
   const engine = new RunEngine({
     ledger,
     inventory,
@@ -188,6 +191,7 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     connectors: new Map([['tokens', timedConnector(tokens)]]),
     authority: issuer,
     now,
+    evaluate: policy.evaluate,
   });
   return {
     one: async (i) => {
@@ -206,6 +210,7 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     },
     close: async () => {
       await ledger.writer.idle();
+      await policy.close();
       await store.close();
       await target.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

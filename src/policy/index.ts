@@ -12,7 +12,8 @@ export { bundleFiles } from './bundle-files.js';
 export { bundleHash, type BundleFile } from './bundle-hash.js';
 export { checkBundleFiles, loadBundleFromFiles, type BundleCheck, type LoadedBundle } from './load-bundle.js';
 export { BundleInvalidError, formatProblems, type Problem, type ProblemCode } from './problems.js';
-export { decide } from './decide.js';
+export { decide, decideWith, type CedarEvaluator } from './decide.js';
+export { CedarThread } from './cedar-thread.js';
 export type { Decision, DecisionRequest, DecisionRoute, ResourceRef } from './decision-types.js';
 export {
   buildEntities,

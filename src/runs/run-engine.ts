@@ -11,7 +11,7 @@ import type { Inventory, System } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Actor } from '../ledger/record.js';
-import type { Decision, LoadedBundle } from '../policy/index.js';
+import type { CedarEvaluator, Decision, LoadedBundle } from '../policy/index.js';
 import { durationSeconds } from '../policy/duration.js';
 import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, FanOutPart, PlainRequest } from '../workflows/index.js';
@@ -31,6 +31,8 @@ export interface RunEngineCoreDeps {
   readonly inventory: Inventory;
   readonly bundles: BundleRegistry;
   readonly now: () => Date;
+  /** Where Cedar runs for the engine's decisions (a CedarThread's evaluate); default this thread. */
+  readonly evaluate?: CedarEvaluator;
 }
 
 export interface FileRequest {
@@ -160,7 +162,7 @@ export async function planDecision(
 ): Promise<PlannedDecision> {
   const bundle = await (deps.activeBundle ?? (() => deps.bundles.active()))();
   if (bundle === undefined) throw new CustosError('NOT_FOUND', 'no active workflow bundle: deploy one first');
-  const { decision, parts } = await decideRequest(deps.inventory, bundle, run.request);
+  const { decision, parts } = await decideRequest(deps.inventory, bundle, run.request, deps.evaluate);
   const targets = await targetsOf(deps.inventory, run.request);
   const systems = await Promise.all(
     [...new Set(targets.map((t) => t.system))].map(async (id) => (await deps.inventory.getSystem(id))!),

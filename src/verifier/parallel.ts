@@ -19,8 +19,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../core/thread.js';
 import { CustosError } from '../core/errors.js';
 import { checkManifest, type ExportBundle } from './bundle.js';
 import { ChunkResults, DEFERRED, type ChunkDone, type ChunkJob } from './parallel-chunk.js';
@@ -149,29 +149,10 @@ function peekRecordCount(dir: string): number | undefined {
 
 // ---------------------------------------------------------------- workers
 
-/**
- * The worker next to this module: verify-worker.js when running compiled (dist/). Running the
- * TypeScript sources (tsx, vitest), verify-worker.ts is loaded through tsx's require hook, registered
- * inside the worker: on Node 20 a worker does not inherit the parent's module hooks, and `--import
- * tsx` in its execArgv does not register them either. The worker inherits the process's options
- * but --input-type (`node --input-type=module -e ...`), which would make it refuse its script file.
- */
+/** The worker next to this module (core/thread.ts: compiled or through tsx). */
 function startWorker(): Worker {
-  const js = new URL('./verify-worker.js', import.meta.url);
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  if (fs.existsSync(fileURLToPath(js))) return new Worker(js, { execArgv });
-  const workerData = {
-    dir: fileURLToPath(new URL('.', import.meta.url)),
-    file: fileURLToPath(new URL('./verify-worker.ts', import.meta.url)),
-  };
-  return new Worker(TS_WORKER, { eval: true, workerData, execArgv });
+  return startThread(import.meta.url, 'verify-worker');
 }
-
-const TS_WORKER = `
-const { workerData } = require('node:worker_threads');
-require(require.resolve('tsx/cjs/api', { paths: [workerData.dir] })).register();
-require(workerData.file);
-`;
 
 class VerifyPool {
   private readonly workers: Worker[];

@@ -13,6 +13,8 @@ import type { Actor } from '../ledger/record.js';
 import {
   buildEntities,
   decide,
+  decideWith,
+  type CedarEvaluator,
   type Decision,
   type DecisionRequest,
   type EntityFixtures,
@@ -43,19 +45,23 @@ export function requestedIdentities(plain: PlainRequest): readonly string[] {
 /**
  * Decides a plain request against the inventory: one Cedar decision, or for a fan-out request one
  * per identity, combined (fan-out.ts). Returns the parts of a fan-out for the decision record.
+ * With `evaluate`, Cedar runs there (a CedarThread) instead of on this thread: same decision.
  */
 export async function decideRequest(
   inventory: Inventory,
   bundle: LoadedBundle,
   plain: PlainRequest,
+  evaluate?: CedarEvaluator,
 ): Promise<{ decision: Decision; parts?: readonly FanOutPart[] }> {
+  const decideOne = (request: DecisionRequest): Decision | Promise<Decision> =>
+    evaluate === undefined ? decide(bundle, request) : decideWith(bundle, request, evaluate);
   if (!('identities' in plain.resource))
-    return { decision: decide(bundle, await requestFromInventory(inventory, bundle, plain)) };
+    return { decision: await decideOne(await requestFromInventory(inventory, bundle, plain)) };
   checkFanOut(plain.action, plain.resource.identities);
   const parts: FanOutPart[] = [];
   for (const identity of plain.resource.identities) {
     const part = await requestFromInventory(inventory, bundle, { ...plain, resource: { identity } });
-    parts.push({ identity, decision: decide(bundle, part) });
+    parts.push({ identity, decision: await decideOne(part) });
   }
   return { decision: combineDecisions(parts, bundle.hash), parts };
 }
