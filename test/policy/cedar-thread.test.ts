@@ -18,7 +18,7 @@ import {
   type DecisionRequest,
   type LoadedBundle,
 } from '../../src/policy/index.js';
-import { EXAMPLE_DIR, editFile, exampleFiles } from './support.js';
+import { EXAMPLE_DIR, erringTokensFiles } from './support.js';
 
 const threads: CedarThread[] = [];
 afterEach(async () => {
@@ -65,18 +65,7 @@ function requests(): DecisionRequest[] {
 }
 
 describe('decisions on the policy thread', () => {
-  const erring = loadBundleFromFiles(
-    editFile(
-      exampleFiles(),
-      'policies/tokens.cedar',
-      (t) => `${t}
-@id("tokens-errs")
-@risk("low")
-permit (principal, action == Custos::Action::"rotate", resource)
-when { resource.systemType == "tokens" && context.durationMinutes * 100000000000000 > 0 };
-`,
-    ),
-  );
+  const erring = loadBundleFromFiles(erringTokensFiles());
   for (const [label, bundle] of [
     ['example bundle', loadBundle(EXAMPLE_DIR)],
     ['with a policy that errors', erring],

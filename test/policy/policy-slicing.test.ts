@@ -21,7 +21,7 @@ import {
   loadBundleFromFiles,
 } from '../../src/policy/index.js';
 import { systemTypeGuard } from '../../src/policy/system-guard.js';
-import { EXAMPLE_DIR, editFile, exampleFiles } from './support.js';
+import { EXAMPLE_DIR, erringTokensFiles } from './support.js';
 
 function guardOf(text: string): string | undefined {
   const json = policyToJson(text);
@@ -64,17 +64,7 @@ describe('system-type guard of a policy', () => {
 describe('decisions against sliced policy sets', () => {
   // The example bundle plus a policy whose later conjunct errors (a Long overflow) for a resource of
   // its type: it must still error for that type, and only for it.
-  const files = editFile(
-    exampleFiles(),
-    'policies/tokens.cedar',
-    (t) =>
-      `${t}
-@id("tokens-errs-unless-control")
-@risk("low")
-permit (principal, action == Custos::Action::"rotate", resource)
-when { resource.systemType == "tokens" && context.durationMinutes * 100000000000000 > 0 };
-`,
-  );
+  const files = erringTokensFiles();
   for (const [label, bundle] of [
     ['example bundle', loadBundle(EXAMPLE_DIR)],
     ['with a policy that errors', loadBundleFromFiles(files)],

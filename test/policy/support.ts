@@ -58,3 +58,21 @@ export function lineOf(files: readonly BundleFile[], file: string, needle: strin
   expect(index, `${needle} in ${file}`).toBeGreaterThanOrEqual(0);
   return index + 1;
 }
+
+/**
+ * The example bundle's files plus a policy on tokens whose later conjunct errors (a Long overflow)
+ * for a `rotate` of a tokens identity: it errs for that type, and only for it.
+ */
+export function erringTokensFiles(): BundleFile[] {
+  return editFile(
+    exampleFiles(),
+    'policies/tokens.cedar',
+    (t) =>
+      `${t}
+@id("tokens-errs-unless-control")
+@risk("low")
+permit (principal, action == Custos::Action::"rotate", resource)
+when { resource.systemType == "tokens" && context.durationMinutes * 100000000000000 > 0 };
+`,
+  );
+}
