@@ -1,5 +1,5 @@
 /**
- * The token issuer handles calls that arrive together in one transaction (token-batch.ts), on both
+ * The token issuer handles calls that arrive together as one batch (token-batch.ts), on both
  * stores: each step still gets its own effect, secret and error; a refused step or a step whose
  * write the database refuses fails alone; steps on one identity take effect one after another.
  */
@@ -43,14 +43,17 @@ for (const kind of storeKinds()) {
     it('applies and verifies many steps in a few transactions, each with its own secret', async () => {
       const steps = Array.from({ length: 24 }, (_, i) => stepOf(`run-${i}`, `svc-${i}`, 'create'));
       const applied = await Promise.all(steps.map(apply));
-      expect(begins).toBeLessThanOrEqual(3);
+      // PostgreSQL writes a batch of creates as one statement: only a step that comes alone opens a
+      // transaction. SQLite keeps each batch in a transaction of its own.
+      expect(begins).toBeLessThanOrEqual(kind.name === 'sqlite' ? 3 : 1);
       expect(new Set(applied.map((a) => a.secret!.value)).size).toBe(24);
       expect(applied.every((a) => a.outcome === 'applied')).toBe(true);
       begins = 0;
       const verified = await Promise.all(
         steps.map((s, i) => t.connector.verify(s, t.authority(scopeOf(s)), applied[i]!.secret!.value)),
       );
-      expect(begins).toBeLessThanOrEqual(3);
+      // Verifying only reads: on PostgreSQL with no transaction at all (TokenStore.reading).
+      expect(begins).toBeLessThanOrEqual(kind.name === 'sqlite' ? 3 : 0);
       expect(verified.map((v) => v.ok)).toEqual(steps.map(() => true));
       expect(verified[0]!.checks.find((c) => c.name === 'new secret verifies')).toMatchObject({ ok: true });
       // The secret of one step is not another's.
@@ -90,8 +93,9 @@ for (const kind of storeKinds()) {
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
       expect(results[1]).toMatchObject({ reason: { code: 'TARGET_STATE_MISMATCH' } });
       expect(results[2]).toMatchObject({ reason: { code: 'CONNECTOR_UNAVAILABLE', retryable: true } });
-      // The shared transaction was tried and rolled back, then every step was applied alone.
-      expect(begins).toBe(5);
+      // The batch's writes were tried and refused (SQLite: its transaction, rolled back; PostgreSQL:
+      // its one statement, no transaction), then every step was applied alone, in a transaction each.
+      expect(begins).toBe(kind.name === 'sqlite' ? 5 : 4);
       const identities = await t.store.read.query<{ identity_id: string }>(
         'SELECT identity_id FROM token_identities ORDER BY identity_id',
       );

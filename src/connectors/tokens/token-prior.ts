@@ -25,11 +25,11 @@ const priorSchema = z.object({
 });
 
 /**
- * The prior states of many steps, read with one statement per table in one transaction. The caller
+ * The prior states of many steps, read with one statement per table (TokenStore.reading). The caller
  * holds the store's connection (inside TokenStore.serial).
  */
 export function readPriorStates(store: TokenStore, steps: readonly Step[]): Promise<PriorState[]> {
-  return store.inTransaction(async () => {
+  return store.reading(async () => {
     const keys = steps.map((s) => [s.system.id, s.identity.id] as const);
     const identities = await identitiesOf(store.conn, keys);
     const credentials = await credentialsOf(store.conn, keys);

@@ -5,7 +5,7 @@
  */
 import { CustosError } from '../../core/errors.js';
 import type { SqlParam, WriteConnection } from '../../store/sql.js';
-import { insertRows } from '../../store/multi-row.js';
+import { insertRows, MAX_ROWS, tuples } from '../../store/multi-row.js';
 import type { EffectStore } from './token-effects.js';
 import {
   CREDENTIAL_COLUMNS,
@@ -81,7 +81,7 @@ export async function flushWrites(
   await insertRows(
     conn,
     'token_identities',
-    ['system_id', 'identity_id', 'external_id', 'state', 'updated_at'],
+    IDENTITY_COLUMNS,
     all((r) => r.identityInserts),
   );
   for (const { row, now } of all((r) => r.identityUpdates)) {
@@ -112,7 +112,54 @@ export async function flushWrites(
   await insertRows(
     conn,
     'token_operations',
-    ['run_id', 'step_id', 'action', 'system_id', 'identity_id', 'credential_id', 'outputs', 'applied_at'],
+    OPERATION_COLUMNS,
     all((r) => r.operations),
   );
+}
+
+const IDENTITY_COLUMNS = ['system_id', 'identity_id', 'external_id', 'state', 'updated_at'] as const;
+const OPERATION_COLUMNS = [
+  'run_id',
+  'step_id',
+  'action',
+  'system_id',
+  'identity_id',
+  'credential_id',
+  'outputs',
+  'applied_at',
+] as const;
+
+/**
+ * What the recorders kept as ONE statement (PostgreSQL): the identities' and credentials' inserts as
+ * data-modifying WITH clauses of the operations' insert, so that it commits atomically by itself
+ * with no BEGIN and COMMIT around it. Undefined when the recorders update rows (an update's row count
+ * is checked: flushWrites, in a transaction) or a table has more rows than one statement takes.
+ */
+export function insertsAsOne(
+  recorders: readonly EffectRecorder[],
+): { readonly sql: string; readonly params: SqlParam[] } | undefined {
+  if (recorders.some((r) => r.identityUpdates.length > 0 || r.credentialUpdates.length > 0)) return undefined;
+  const tables = [
+    {
+      table: 'token_identities',
+      columns: IDENTITY_COLUMNS,
+      rows: recorders.flatMap((r) => r.identityInserts),
+    },
+    {
+      table: 'token_credentials',
+      columns: CREDENTIAL_COLUMNS,
+      rows: recorders.flatMap((r) => r.credentialInserts),
+    },
+    { table: 'token_operations', columns: OPERATION_COLUMNS, rows: recorders.flatMap((r) => r.operations) },
+  ].filter((t) => t.rows.length > 0);
+  if (tables.length === 0 || tables.some((t) => t.rows.length > MAX_ROWS)) return undefined;
+  const inserts = tables.map(
+    ({ table, columns, rows }) =>
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(rows.length, columns.length)}`,
+  );
+  const last = inserts.pop()!;
+  // Placeholders are numbered in text order: the WITH clauses' first, in `tables` order, then the last.
+  const sql =
+    inserts.length === 0 ? last : `WITH ${inserts.map((s, i) => `w${i} AS (${s})`).join(', ')} ${last}`;
+  return { sql, params: tables.flatMap((t) => t.rows.flat()) };
 }

@@ -120,6 +120,21 @@ export class TokenStore {
     return next;
   }
 
+  /**
+   * `fn`'s reads, for a caller that holds the connection (inside `serial`). SQLite: in one transaction,
+   * so they share one snapshot. PostgreSQL: without one — at READ COMMITTED, the isolation Custos
+   * runs at, each statement takes its own snapshot inside a transaction too, so BEGIN and COMMIT
+   * would only add two round trips.
+   */
+  async reading<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.conn.dialect !== 'postgres') return this.inTransaction(fn);
+    try {
+      return await fn();
+    } catch (e) {
+      throw isCustosError(e) ? e : unavailable(e);
+    }
+  }
+
   /** `fn` in one transaction on the connection, for a caller that holds it (inside `serial`). */
   async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
     try {

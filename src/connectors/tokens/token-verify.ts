@@ -22,7 +22,7 @@ const EXPECTED_STATE: Partial<Record<Step['action'], string>> = {
   retire: 'retired',
 };
 
-/** What verifying a step reads from the issuer (in one transaction). */
+/** What verifying a step reads from the issuer (TokenStore.reading). */
 export interface StepState {
   readonly op: OperationRow | undefined;
   readonly identity: IdentityRow | undefined;
@@ -31,7 +31,7 @@ export interface StepState {
 
 /**
  * Many steps, each with the secret its apply returned (if any): their state read with one
- * statement per table in one transaction, and the new secrets' logins checked together. The
+ * statement per table (TokenStore.reading), and the new secrets' logins checked together. The
  * caller holds the store's connection (inside TokenStore.serial).
  */
 export async function verifyMany(
@@ -41,7 +41,7 @@ export async function verifyMany(
   const { store } = deps;
   const now = deps.now();
   const identities = items.map((i) => [i.step.system.id, i.step.identity.id] as const);
-  const read = await store.inTransaction(async () => ({
+  const read = await store.reading(async () => ({
     ops: await operationsOf(
       store.conn,
       items.map((i) => [i.step.runId, i.step.stepId] as const),
