@@ -218,6 +218,12 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   }
 }
 
+// Sessions run at READ COMMITTED, whatever the server's or database's default: the ledger's head lock relies on a
+// waiter reading the head its predecessor committed (a stricter level fails it instead), and the token
+// issuer reads its batches without a transaction because a statement there sees what one inside a
+// transaction would (connectors/tokens/token-store.ts). A space in an option value is escaped.
+const ISOLATION = 'default_transaction_isolation=read\\ committed';
+
 /**
  * Planner costs for Custos's own sessions. Its reads are key lookups, often of 64 keys at once (runs,
  * idempotency keys, inventory references, the token issuer's rows), on a store whose working set is
@@ -226,9 +232,9 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
  * rows, and tables grow through that size in their first hours. 1.1 is what PostgreSQL's own
  * documentation suggests for cached data; measured with `npm run bench:runs` (1 worker, 128 runs in
  * flight), PostgreSQL's CPU per run fell from about 990 to 750 µs. An `options` parameter in the
- * store URL replaces this one (pg gives the URL precedence).
+ * store URL replaces these options, this one and ISOLATION (pg gives the URL precedence).
  */
-const SESSION_OPTIONS = '-c random_page_cost=1.1';
+const SESSION_OPTIONS = `-c random_page_cost=1.1 -c ${ISOLATION}`;
 
 export async function openPostgresStore(url: string): Promise<Store> {
   const config = { connectionString: url, types, options: SESSION_OPTIONS };

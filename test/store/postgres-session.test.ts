@@ -31,6 +31,19 @@ describe.skipIf(pgUrl === null)('PostgreSQL sessions of the store', () => {
     expect(written?.random_page_cost).toBe('1.1');
   });
 
+  it('runs at READ COMMITTED even where the database defaults to a stricter isolation', async () => {
+    const url = await createDatabase(pgUrl!, `t_${crypto.randomBytes(6).toString('hex')}`);
+    const name = new URL(url).pathname.slice(1);
+    const admin = await fresh();
+    await admin.write.run(`ALTER DATABASE ${name} SET default_transaction_isolation = 'repeatable read'`);
+    const store = await openStore({ dataDir: tempDir(), databaseUrl: url });
+    stores.push(store);
+    for (const sql of [store.read, store.write]) {
+      const [row] = await sql.query<{ transaction_isolation: string }>('SHOW transaction_isolation');
+      expect(row?.transaction_isolation).toBe('read committed');
+    }
+  });
+
   it('leaves the setting to the store URL when it sets options', async () => {
     const store = await fresh(`?options=${encodeURIComponent('-c random_page_cost=2')}`);
     const [row] = await store.read.query<{ random_page_cost: string }>('SHOW random_page_cost');
