@@ -218,10 +218,11 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   }
 }
 
-// Sessions run at READ COMMITTED, whatever the server's or database's default: the ledger's head lock relies on a
-// waiter reading the head its predecessor committed (a stricter level fails it instead), and the token
-// issuer reads its batches without a transaction because a statement there sees what one inside a
-// transaction would (connectors/tokens/token-store.ts). A space in an option value is escaped.
+// Sessions run at READ COMMITTED, whatever the server's or database's default: the ledger's head
+// lock relies on a waiter reading the head its predecessor committed (a stricter level fails it
+// instead), and the token issuer reads its batches without a transaction because a statement there
+// sees what one inside a transaction would (connectors/tokens/token-store.ts). A space in an option
+// value is escaped.
 const ISOLATION = 'default_transaction_isolation=read\\ committed';
 
 /**
