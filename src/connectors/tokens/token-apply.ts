@@ -43,7 +43,7 @@ export function applyOne(deps: ApplyDeps, step: Step): Promise<ApplyResult> {
 
 /**
  * Many steps (at most one per identity) together; each settles alone. SQLite: one transaction.
- * PostgreSQL: the reads (TokenStore.reading), then the writes as one statement when they are only
+ * PostgreSQL: the reads without a transaction (as TokenStore.reading), then the writes as one statement when they are only
  * inserts (insertsAsOne: the common case of creating identities), else in a transaction of their own.
  * Either way every write of the batch commits atomically, and a write that conflicts with what another
  * process did since the reads (the same identity or step) fails the whole batch, which is then
@@ -64,11 +64,12 @@ export async function applyMany(
         return settled;
       });
     }
-    const { settled, recorders } = await store.reading(() => effectsOf(deps, steps, now));
+    // The reads need no transaction here (TokenStore.reading), and any failure lands in the catch.
+    const { settled, recorders } = await effectsOf(deps, steps, now);
     if (recorders.length === 0) return settled; // every step refused or applied before: nothing to write
     const one = insertsAsOne(recorders);
     if (one === undefined) await store.inTransaction(() => flushWrites(store.conn, recorders));
-    else await store.reading(() => store.conn.run(one.sql, one.params));
+    else await store.conn.run(one.sql, one.params);
     return settled;
   } catch {
     // The batch's writes failed and none of them was written (one statement, or a rolled-back transaction).
