@@ -109,6 +109,9 @@ function timedSql(sql: Sql): Sql {
 function timedConnector(real: Connector): Connector {
   return {
     describe: () => real.describe(),
+    checkStep: (step) => {
+      real.checkStep(step);
+    },
     plan: (step, authority) => real.plan(step, authority),
     readPrior: (step, authority) => timedPhase('connector', () => real.readPrior(step, authority)),
     apply: (step, authority) => timedPhase('connector', () => real.apply(step, authority)),

@@ -96,6 +96,13 @@ export interface ConnectorDescription {
 
 export interface Connector {
   describe(): ConnectorDescription;
+  /**
+   * Refuses a step this connector could never carry out as asked, from the step alone: an action
+   * it does not support, params outside its grammar (entitlements, windows, lifetimes), a name it
+   * cannot use. No authority, no target: the engine calls it when a request is filed, so that bad
+   * input is refused before anything is written. `plan` and `apply` refuse the same steps.
+   */
+  checkStep(step: Step): void;
   plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan>;
   /** Reads what rollback would need to restore (call before apply). */
   readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState>;

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { canonicalize, type JsonValue } from '../core/canonical-json.js';
 import { CustosError } from '../core/errors.js';
+import type { Connector } from '../connectors/contract.js';
 import type { Inventory, System } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -16,6 +17,7 @@ import { durationSeconds } from '../policy/duration.js';
 import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, FanOutPart, PlainRequest } from '../workflows/index.js';
 import { checkFanOut, decideRequest, requestedIdentities } from '../workflows/index.js';
+import { checkSteps } from './check-steps.js';
 import { gateFailure } from './gate.js';
 import type { RunWrite, RunWriter } from './run-writes.js';
 import type { SharedReads } from './shared-reads.js';
@@ -55,6 +57,8 @@ export async function actorOf(inventory: Inventory, id: string): Promise<Actor> 
 export interface FileDeps extends RunEngineCoreDeps {
   readonly writer: RunWriter;
   readonly reads: SharedReads;
+  /** When given, each step is checked by its connector before the request is filed (check-steps.ts). */
+  readonly connectors?: ReadonlyMap<string, Connector>;
 }
 
 /** Files a request as a run (idempotent per requester and idempotency key). */
@@ -87,6 +91,7 @@ export async function prepareFiling(deps: FileDeps, input: FileRequest): Promise
     return { existing: await deps.reads.run(existing.id) };
   }
   const id = `run_${crypto.randomUUID()}`;
+  if (deps.connectors !== undefined) await checkSteps(deps.inventory, deps.connectors, id, input.request);
   const now = deps.now();
   const run: Run = {
     id,

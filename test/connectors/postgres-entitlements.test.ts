@@ -206,12 +206,12 @@ describe('postgres connector: entitlements', () => {
   it('an empty list of entitlements is refused, never taken as revoking the password', async () => {
     const secret = (await target())!;
     const revoke = stepFor(t)('run-2', 'revoke', 'revoke', { entitlements: [] });
-    expect(isCustosError(await errorOf(apply(revoke)), 'CONNECTOR_REFUSED')).toBe(true);
+    expect(isCustosError(await errorOf(apply(revoke)), 'INPUT_INVALID')).toBe(true);
     expect(
-      isCustosError(await errorOf(t.connector.plan(revoke.step, revoke.authority)), 'CONNECTOR_REFUSED'),
+      isCustosError(await errorOf(t.connector.plan(revoke.step, revoke.authority)), 'INPUT_INVALID'),
     ).toBe(true);
     const grant = stepFor(t)('run-3', 'grant', 'grant', { entitlements: [] });
-    expect(isCustosError(await errorOf(apply(grant)), 'CONNECTOR_REFUSED')).toBe(true);
+    expect(isCustosError(await errorOf(apply(grant)), 'INPUT_INVALID')).toBe(true);
     await sql(`GRANT CONNECT ON DATABASE ${t.database} TO ${t.role}`);
     expect(await t.login(secret)).toBe(true);
   });

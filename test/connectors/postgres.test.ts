@@ -175,7 +175,7 @@ describe('postgres connector', () => {
       { grants: [{ privilege: 'SELECT', on: 'table', name: 'public.orders' }] },
     ]) {
       const error = await errorOf(apply(s('run-1', 'create', 'create', params)));
-      expect(isCustosError(error, 'CONNECTOR_REFUSED')).toBe(true);
+      expect(isCustosError(error, 'INPUT_INVALID')).toBe(true);
     }
     expect(await t.connector.list(t.system, t.authority(listScope(t.system)))).toEqual([]);
   });

@@ -109,8 +109,13 @@ for (const kind of storeKinds()) {
         code: 'CONNECTOR_REFUSED',
         retryable: false,
       });
+      // Bad params are bad input, refused by checkStep (before filing) as by apply.
       await expect(run('run-1', 'create', { ttlSeconds: -1 })).rejects.toMatchObject({
-        code: 'CONNECTOR_REFUSED',
+        code: 'INPUT_INVALID',
+        retryable: false,
+      });
+      await expect(run('run-1', 'create', { entitlements: ['admin'] })).rejects.toMatchObject({
+        code: 'INPUT_INVALID',
       });
     });
   });

@@ -25,6 +25,9 @@ async function main(): Promise<void> {
     let lie = true;
     w.wrap((real) => ({
       describe: () => real.describe(),
+      checkStep: (s) => {
+        real.checkStep(s);
+      },
       plan: (s, a) => real.plan(s, a),
       readPrior: (s, a) => real.readPrior(s, a),
       apply: (s, a) => real.apply(s, a),

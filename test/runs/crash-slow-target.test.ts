@@ -34,6 +34,9 @@ interface LedgerEntry {
 function over(real: Connector, calls: Partial<Connector>): Connector {
   return {
     describe: () => real.describe(),
+    checkStep: (s) => {
+      real.checkStep(s);
+    },
     plan: (s, a) => real.plan(s, a),
     readPrior: (s, a) => real.readPrior(s, a),
     apply: (s, a) => real.apply(s, a),

@@ -305,6 +305,30 @@ for (const kind of storeKinds()) {
       expect(await selectGranted(role)).toBe(true);
     });
 
+    it('refuses, before filing, a grant outside the grammar and a rotation overlap PostgreSQL cannot hold', async () => {
+      f = await createPgEngine(kind, target);
+      await f.seedRole('reporting-svc');
+      await f.reconcile();
+      const size = await f.ti.t.ledger.size();
+      const hostile = 'SELECT ON TABLE public.orders; DROP ROLE postgres';
+      const cases = [
+        [{ ...GRANT, context: { ...GRANT.context, entitlements: [hostile] } }, 'INPUT_INVALID'],
+        [{ ...ROTATE, context: { overlapSeconds: 60 } }, 'CONNECTOR_REFUSED'],
+      ] as const;
+      for (const [i, [request, refusal]] of cases.entries()) {
+        const error = await f.file(request, `bad-${i}`).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({
+          code: 'INPUT_INVALID',
+          details: { system: 'pg-prod', identity: 'reporting-svc', action: request.action, refusal },
+        });
+      }
+      expect(await f.ti.t.ledger.size()).toBe(size);
+      expect(await f.engine.list()).toEqual([]);
+    });
+
     it('rolling back a rotation puts the old password back and ends the new one', async () => {
       f = await createPgEngine(kind, target);
       const { role, password } = await f.seedRole('reporting-svc');

@@ -125,5 +125,44 @@ for (const kind of storeKinds()) {
       expect(await f.ti.t.ledger.size()).toBe(size);
       expect(await f.engine.list()).toEqual([]);
     });
+
+    it("refuses a step its target's connector could never carry out, before writing anything", async () => {
+      f = await createEngine(kind);
+      const size = await f.ti.t.ledger.size();
+      const bad = [
+        // The issuer grants nothing: entitlements would be recorded on a key that does not carry them.
+        { context: { ...CI_TOKEN.context, entitlements: ['admin'] }, refusal: 'INPUT_INVALID' },
+        // A negative lifetime.
+        { context: { ...CI_TOKEN.context, durationMinutes: -5 }, refusal: 'INPUT_INVALID' },
+      ];
+      for (const [i, { context, refusal }] of bad.entries()) {
+        const input = {
+          request: { ...CI_TOKEN, context },
+          requester: 'service:ci-pipeline',
+          justification: 'deploy payments',
+          idempotencyKey: `bad-${i}`,
+        };
+        for (const call of [() => f.engine.submit(input), () => f.engine.file(input)]) {
+          const error = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toMatchObject({
+            code: 'INPUT_INVALID',
+            details: { system: 'tokens', identity: 'payments-deploy', action: 'create', refusal },
+          });
+        }
+      }
+      expect(await f.ti.t.ledger.size()).toBe(size);
+      expect(await f.engine.list()).toEqual([]);
+      // The same request, well formed, goes through.
+      const { run } = await f.engine.submit({
+        request: CI_TOKEN,
+        requester: 'service:ci-pipeline',
+        justification: 'deploy payments',
+        idempotencyKey: 'good',
+      });
+      expect(run.state).toBe('completed');
+    });
   });
 }

@@ -148,6 +148,9 @@ export async function createEngine(kind: StoreKind, options: EngineOptions = {})
 export function forward(c: Connector): Connector {
   return {
     describe: () => c.describe(),
+    checkStep: (s) => {
+      c.checkStep(s);
+    },
     plan: (s, a) => c.plan(s, a),
     readPrior: (s, a) => c.readPrior(s, a),
     apply: (s, a) => c.apply(s, a),

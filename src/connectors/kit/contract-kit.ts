@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../core/canonical-json.js';
-import { isCustosError } from '../../core/errors.js';
+import { isCustosError, type CustosError } from '../../core/errors.js';
 import { listScope, scopeOf, type AuthorityScope } from '../authority-check.js';
 import type { Connector, StepAction, TargetIdentity, TargetSystem } from '../contract.js';
 import { loginWith, stepFor, type StepMaker } from './kit-steps.js';
@@ -106,6 +106,38 @@ export function describeConnectorContract(
         await expectRefused(t.connector.plan(create.step, ''), AUTH_CODES);
         await expectRefused(t.connector.verify(create.step, 'forged'), AUTH_CODES);
         await expectRefused(t.connector.list(t.system, create.authority), AUTH_CODES);
+        expect(await listed(t)).toBe(false);
+      });
+    });
+
+    it('checks a step from the step alone, and plan and apply refuse what the check refuses', async () => {
+      await withTarget(make, async (t, s) => {
+        // No authority and no target: the engine calls this before a request is filed.
+        for (const action of ['create', 'rotate', 'suspend'] as const)
+          expect(() => {
+            t.connector.checkStep(s('run-c', action, action).step);
+          }).not.toThrow();
+        const bad = [
+          s('run-c', 'create-ttl', 'create', { ttlSeconds: -1 }),
+          s('run-c', 'create-list', 'create', { entitlements: 'not a list' }),
+        ];
+        for (const { step, authority } of bad) {
+          // Bad input, or a lifetime the target cannot hold (Redis, RabbitMQ and SCIM have no expiry).
+          const checked = (() => {
+            try {
+              t.connector.checkStep(step);
+              return undefined;
+            } catch (e) {
+              return e;
+            }
+          })();
+          const what = `${JSON.stringify(step.params)}: ${String(checked)}`;
+          expect(isCustosError(checked) && !checked.retryable, what).toBe(true);
+          const code = (checked as CustosError).code;
+          expect(['INPUT_INVALID', 'CONNECTOR_REFUSED'], what).toContain(code);
+          await expectRefused(t.connector.plan(step, authority), [code]);
+          await expectRefused(t.connector.apply(step, authority), [code]);
+        }
         expect(await listed(t)).toBe(false);
       });
     });

@@ -82,6 +82,11 @@ export class LdapConnector implements Connector {
     return { type: 'ldap', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    const { account, params } = this.prepared(step);
+    planStep(step, account, params);
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     const { account, params } = await this.prepare(step, authority);
     return planStep(step, account, params);
@@ -177,6 +182,11 @@ export class LdapConnector implements Connector {
   /** Authority first, then everything a request can get wrong, before any connection is made. */
   private async prepare(step: Step, authority: DelegatedAuthority): Promise<Prepared> {
     await this.deps.authority.assert(authority, scopeOf(step));
+    return this.prepared(step);
+  }
+
+  /** The step's settings, account and params, from the step alone. */
+  private prepared(step: Step): Prepared {
     const settings = this.settingsOf(step.system);
     const account = accountDn(settings, assertAccountName(step.identity.externalId));
     return { settings, account, params: parseParams(step, settings.groupsDn) };

@@ -76,6 +76,10 @@ export class MariadbConnector implements Connector {
     return { type: 'mariadb', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    planStep(step, this.accountOf(step));
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.deps.authority.assert(authority, scopeOf(step));
     return planStep(step, this.accountOf(step));

@@ -11,6 +11,7 @@ import type { IssuedSecret, Step } from '../contract.js';
 import type { Sql } from './pg-admin.js';
 import { describeGrant, entitlementsOf } from './pg-entitlements.js';
 import { applyGrant } from './pg-grants.js';
+import { noOverlap, numberParam } from './pg-plan.js';
 import { managedComment, parseManaged, terminateSessions, type RoleState } from './pg-role.js';
 import { newPassword, scramVerifier } from './scram.js';
 import { quoteIdent, quoteLiteral } from './sql-escape.js';
@@ -63,12 +64,7 @@ export async function applyEffect(ctx: EffectContext): Promise<Effect> {
   const ended = { priorVerifier: state.verifier, endSessions: state.oid };
   switch (step.action) {
     case 'rotate': {
-      if (numberParam(step, 'overlapSeconds') > 0) {
-        throw new CustosError(
-          'CONNECTOR_REFUSED',
-          'PostgreSQL holds one password per role: a rotation overlap is not possible',
-        );
-      }
+      if (numberParam(step, 'overlapSeconds') > 0) throw noOverlap();
       const { verifier, secret, validUntil } = issue(ctx);
       await sql.query(
         `ALTER ROLE ${r} PASSWORD ${quoteLiteral(verifier)} VALID UNTIL ${quoteLiteral(validUntil)}`,
@@ -89,7 +85,7 @@ export async function applyEffect(ctx: EffectContext): Promise<Effect> {
         return { ...ended, outputs: { role, passwordRemoved: true } };
       }
       if (grants === undefined || grants.length === 0)
-        throw new CustosError('CONNECTOR_REFUSED', `${step.action} needs params.entitlements`);
+        throw new CustosError('INPUT_INVALID', `${step.action} needs params.entitlements`);
       for (const g of grants) await applyGrant(sql, verb, g, role);
       return {
         outputs: { role, [step.action === 'grant' ? 'granted' : 'revoked']: grants.map(describeGrant) },
@@ -138,14 +134,6 @@ function assertManaged(ctx: EffectContext): RoleState {
     throw mismatch(`role ${role} is not managed by Custos for ${step.system.id}/${step.identity.id}`);
   }
   return current;
-}
-
-function numberParam(step: Step, name: string): number {
-  const value = step.params[name] ?? 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new CustosError('CONNECTOR_REFUSED', `params.${name} must be a non-negative number of seconds`);
-  }
-  return value;
 }
 
 function mismatch(message: string): CustosError {

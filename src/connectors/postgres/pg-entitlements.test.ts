@@ -60,7 +60,7 @@ describe('parseEntitlement', () => {
     expect(grantStatement('GRANT', member!, 'svc')).toBe('GRANT "pg_read_all_data" TO "svc"');
   });
 
-  it('refuses hostile and off-list entitlements with CONNECTOR_REFUSED, naming them', () => {
+  it('refuses hostile and off-list entitlements as bad input (INPUT_INVALID), naming them', () => {
     const hostile: JsonValue[] = [
       'SELECT ON TABLE public.orders; DROP ROLE postgres',
       'SELECT ON TABLE public.orders TO postgres',
@@ -103,7 +103,7 @@ describe('parseEntitlement', () => {
     for (const text of hostile) {
       const result = refusal(() => parseEntitlement(text));
       expect(result, JSON.stringify(text)).not.toBe('accepted');
-      expect(result).toMatchObject({ code: 'CONNECTOR_REFUSED' });
+      expect(result).toMatchObject({ code: 'INPUT_INVALID' });
       if (typeof text === 'string' && text.length > 0 && text.length <= 80 && result !== 'accepted') {
         expect(result.message).toContain(JSON.stringify(text));
       }
@@ -145,11 +145,11 @@ describe('entitlementsOf', () => {
 
   it('refuses a non-list, and the retired params.grants rather than ignoring it', () => {
     expect(refusal(() => entitlementsOf({ entitlements: 'SELECT ON TABLE public.orders' }))).toMatchObject({
-      code: 'CONNECTOR_REFUSED',
+      code: 'INPUT_INVALID',
     });
     const grants = [{ privilege: 'SELECT', on: 'table', name: 'public.orders' }];
     expect(refusal(() => entitlementsOf({ grants }))).toMatchObject({
-      code: 'CONNECTOR_REFUSED',
+      code: 'INPUT_INVALID',
       message: expect.stringContaining('params.entitlements') as unknown,
     });
     expect(refusal(() => entitlementsOf({ entitlements: ['app_read', 'superuser'] }))).toMatchObject({

@@ -170,11 +170,11 @@ function kindName(on: GrantKind): string {
 /** Names the entitlement, quoted and cut short: it is attacker-controlled text. */
 export function refused(text: string, why: string): CustosError {
   const shown = JSON.stringify(text.slice(0, 80));
-  return new CustosError('CONNECTOR_REFUSED', `entitlement ${shown} ${why}`, {
+  return new CustosError('INPUT_INVALID', `entitlement ${shown} ${why}`, {
     details: { entitlement: text.slice(0, 80) },
   });
 }
 
 function refusedInput(message: string): CustosError {
-  return new CustosError('CONNECTOR_REFUSED', message);
+  return new CustosError('INPUT_INVALID', message);
 }

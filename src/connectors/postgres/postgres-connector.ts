@@ -69,6 +69,10 @@ export class PostgresConnector implements Connector {
     return { type: 'postgres', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    planStep(step, assertRoleName(step.identity.externalId));
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.deps.authority.assert(authority, scopeOf(step));
     return planStep(step, assertRoleName(step.identity.externalId));

@@ -69,8 +69,16 @@ export class RabbitmqConnector implements Connector {
     return { type: 'rabbitmq', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    this.planOf(step);
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.deps.authority.assert(authority, scopeOf(step));
+    return this.planOf(step);
+  }
+
+  private planOf(step: Step): StepPlan {
     const user = assertUserName(step.identity.externalId);
     return planStep(step, user, checkParams(step), parseSettings(step.system).amqp.vhost);
   }

@@ -77,6 +77,10 @@ export class RedisConnector implements Connector {
     return { type: 'redis', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    planStep(step, this.userOf(step, parseConnection(step.system)));
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.deps.authority.assert(authority, scopeOf(step));
     return planStep(step, this.userOf(step, parseConnection(step.system)));

@@ -50,11 +50,17 @@ export interface Effect {
 
 const MAX_OVERLAP_SECONDS = 30 * 24 * 3600;
 
-export function computeEffect(ctx: EffectContext): Effect {
-  const { step, user, current, now } = ctx;
+/** The params checked from the step alone (plan and checkStep call it; so does every effect). */
+export function checkParams(step: Step): void {
   if (step.params['ttlSeconds'] !== undefined) {
     throw refused('Redis ACL passwords do not expire: params.ttlSeconds cannot be honoured');
   }
+  overlapSeconds(step);
+}
+
+export function computeEffect(ctx: EffectContext): Effect {
+  const { step, user, current, now } = ctx;
+  checkParams(step);
   const setuser = (...rules: string[]) => ['ACL', 'SETUSER', user, ...rules];
   const kill = ['CLIENT', 'KILL', 'USER', user];
   const withRecord = (retiring: Retiring) =>
@@ -186,7 +192,7 @@ function earlier(record: ManagedRecord, hash: string, until: string): string {
   return running !== undefined && Date.parse(running) < Date.parse(until) ? running : until;
 }
 
-function overlapSeconds(step: Step): number {
+export function overlapSeconds(step: Step): number {
   const value = step.params['overlapSeconds'] ?? 0;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_OVERLAP_SECONDS) {
     throw new CustosError(

@@ -1,6 +1,6 @@
 /** Human-readable effects of a step, as the commands it will send (password hashes elided). */
 import type { Step, StepPlan } from '../contract.js';
-import { grantRules } from './redis-effects.js';
+import { checkParams, grantRules, overlapSeconds } from './redis-effects.js';
 import { entitlementsOf, ruleOf, type Entitlement } from './redis-entitlements.js';
 import { refused } from './redis-errors.js';
 
@@ -8,10 +8,11 @@ const NEW = '#<sha256 of a new password>';
 
 export function planStep(step: Step, user: string): StepPlan {
   const named = entitlementsOf(step.params);
+  checkParams(step);
   const list = named ?? [];
   const setuser = (...rules: string[]) => ['ACL SETUSER', user, ...rules].join(' ');
   const kill = `CLIENT KILL USER ${user}`;
-  const overlap = typeof step.params['overlapSeconds'] === 'number' ? step.params['overlapSeconds'] : 0;
+  const overlap = overlapSeconds(step);
   const effects: Partial<Record<Step['action'], string[]>> = {
     create: [setuser('reset', 'on', NEW, 'resetchannels', ...grantRules(list))],
     rotate:

@@ -71,8 +71,16 @@ export class ScimConnector implements Connector {
     return { type: 'scim', actions: ACTIONS, rollback: 'compensating', realLogin: false };
   }
 
+  checkStep(step: Step): void {
+    this.planOf(step);
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.deps.authority.assert(authority, scopeOf(step));
+    return this.planOf(step);
+  }
+
+  private planOf(step: Step): StepPlan {
     const conn = parseConnection(step.system);
     assertParams(step);
     return planStep(step, assertUserName(step.identity.externalId), entitlementsOf(step.params, conn.groups));

@@ -147,9 +147,22 @@ async function issue(deps: EffectDeps, step: Step, now: Date): Promise<Effect> {
   };
 }
 
+/**
+ * The params a step may carry, checked from the step alone (plan and checkStep call it; the effects
+ * meet the same refusals). The issuer grants nothing: entitlements are refused, never ignored, so
+ * the inventory cannot record privileges a key does not carry.
+ */
+export function checkParams(step: Step): void {
+  if (step.params['entitlements'] !== undefined)
+    throw invalid(step, 'the tokens issuer grants no entitlements: params.entitlements is not accepted');
+  numberParam(step, 'ttlSeconds');
+  numberParam(step, 'overlapSeconds');
+  if (step.action === 'create' || step.action === 'rotate') kindOf(step);
+}
+
 function kindOf(step: Step): CredentialKind {
   const kind = step.params['kind'] ?? (step.identity.kind === 'token' ? 'token' : 'api_key');
-  if (kind !== 'api_key' && kind !== 'token') throw refused(step, 'params.kind must be api_key or token');
+  if (kind !== 'api_key' && kind !== 'token') throw invalid(step, 'params.kind must be api_key or token');
   return kind;
 }
 
@@ -157,13 +170,13 @@ function numberParam(step: Step, name: string): number | undefined {
   const value = step.params[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw refused(step, `params.${name} must be a non-negative number of seconds`);
+    throw invalid(step, `params.${name} must be a non-negative number of seconds`);
   }
   return value;
 }
 
-function refused(step: Step, message: string): CustosError {
-  return new CustosError('CONNECTOR_REFUSED', message, { details: { stepId: step.stepId } });
+function invalid(step: Step, message: string): CustosError {
+  return new CustosError('INPUT_INVALID', message, { details: { stepId: step.stepId } });
 }
 
 function mismatch(step: Step, message: string): CustosError {

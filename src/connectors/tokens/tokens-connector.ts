@@ -29,6 +29,7 @@ import type {
 import { endSessionsAsStep } from '../end-sessions.js';
 import { CustosError, isCustosError } from '../../core/errors.js';
 import { applyMany } from './token-apply.js';
+import { checkParams } from './token-effects.js';
 import { Coalescer, fulfilled } from './token-batch.js';
 import { pairKey } from './token-bulk.js';
 import { readPriorStates, restorePrior } from './token-prior.js';
@@ -82,8 +83,18 @@ export class TokensConnector implements Connector {
     return { type: 'tokens', actions: ACTIONS, rollback: 'compensating', realLogin: true };
   }
 
+  checkStep(step: Step): void {
+    this.planOf(step);
+  }
+
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.authorise(authority, scopeOf(step));
+    return this.planOf(step);
+  }
+
+  private planOf(step: Step): StepPlan {
+    if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
+    checkParams(step);
     const who = `${step.system.id}/${step.identity.id}`;
     const effects: Record<string, string> = {
       create: `issue the first credential of ${who}`,
@@ -95,9 +106,7 @@ export class TokensConnector implements Connector {
       expire: `expire every credential of ${who} now`,
       end_sessions: `revoke the outstanding short-lived tokens of ${who}`,
     };
-    const effect = effects[step.action];
-    if (effect === undefined) throw unsupported(step);
-    return { summary: `${step.action} ${who}`, effects: [effect], rollback: 'compensating' };
+    return { summary: `${step.action} ${who}`, effects: [effects[step.action]!], rollback: 'compensating' };
   }
 
   async readPrior(step: Step, authority: DelegatedAuthority): Promise<PriorState> {
@@ -109,6 +118,7 @@ export class TokensConnector implements Connector {
   async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
     await this.authorise(authority, scopeOf(step));
     if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
+    checkParams(step);
     return this.applies.submit(step);
   }
 
