@@ -246,7 +246,7 @@ describe('custos request / approve / deny / runs / keys / tokens on a local stor
     expect((await cli(place, ['runs', 'list'])).stderr).toContain('--as PRINCIPAL or CUSTOS_ACTOR');
   });
 
-  it('an exception is requested, approved by security, granted; break-glass outside its workflow is denied', async () => {
+  it('an exception is requested, approved by security, granted; break-glass the target cannot grant is refused', async () => {
     const filed = await cli(place, [
       ...w('exceptions request --identity payments-deploy --control rotation-90d --compensating-control'),
       'weekly access review',
@@ -286,8 +286,18 @@ describe('custos request / approve / deny / runs / keys / tokens on a local stor
       ),
       ...as('person:alice'),
     ]);
-    expect(bg.code).toBe(1);
-    expect(bg.stdout).toMatch(/state\s+denied/);
+    // The token issuer grants no entitlements: refused before filing (exit 2, bad input), nothing written.
+    expect(bg.code).toBe(2);
+    expect(bg.stderr).toMatch(
+      /^error INPUT_INVALID: tokens \(tokens\) cannot grant payments-deploy as asked/,
+    );
+    expect(
+      (
+        json(await cli(place, ['break-glass', 'list', '--json', ...as('person:sara')])) as {
+          items: unknown[];
+        }
+      ).items,
+    ).toEqual([]);
   });
 
   it('API tokens: bootstrap is local only, issue/list/revoke need an admin, a token is shown once', async () => {
