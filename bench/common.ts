@@ -1,4 +1,5 @@
 /** Shared pieces of the benchmarks (main scripts and their worker processes). */
+import crypto from 'node:crypto';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -135,6 +136,41 @@ export function fsyncLatencyMs(dir: string): number {
   }
   samples.sort((a, b) => a - b);
   return percentile(samples, 50);
+}
+
+/**
+ * What this machine's CPU does per operation, measured on one thread, so that figures of runs on
+ * different machines can be compared: the same code has measured 2.5x apart in CPU per run on VMs of
+ * the same kind. The operations are ones a run does: Ed25519 signing and verification (node:crypto,
+ * the OpenSSL bundled with Node), SHA-256 of a record-sized input, JSON of a record-sized object.
+ */
+export function cpuReference(): string {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  const record = {
+    type: 'run.step_applied',
+    correlationId: 'run_00000000-0000-4000-8000-000000000000',
+    payload: { outputs: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`k${i}`, 'x'.repeat(24)])) },
+  };
+  const text = Buffer.from(JSON.stringify(record));
+  const signature = crypto.sign(null, text, privateKey);
+  const median = (n: number, fn: () => unknown): number => {
+    const samples: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      samples.push(((performance.now() - t0) * 1000) / n);
+    }
+    samples.sort((a, b) => a - b);
+    return samples[3]!;
+  };
+  const sign = median(200, () => crypto.sign(null, text, privateKey));
+  const verify = median(200, () => crypto.verify(null, text, publicKey, signature));
+  const sha = median(2000, () => crypto.createHash('sha256').update(text).digest());
+  const json = median(2000, () => JSON.stringify(JSON.parse(text.toString())));
+  return (
+    `CPU reference (one thread, median of 7 rounds): Ed25519 sign ${sign.toFixed(1)} µs, verify ${verify.toFixed(1)} µs; ` +
+    `SHA-256 of ${text.length} B ${sha.toFixed(2)} µs; JSON parse + stringify of it ${json.toFixed(1)} µs`
+  );
 }
 
 const CLK_TCK = Number(sh('getconf', ['CLK_TCK'])) || 100;

@@ -52,6 +52,7 @@ import { BundleRegistry } from '../src/workflows/index.js';
 import { createDatabase, startPostgres, type PgHandle } from '../test/harness/postgres.js';
 import {
   fmtInt,
+  cpuReference,
   fsyncLatencyMs,
   listOption,
   loadText,
@@ -514,6 +515,7 @@ async function main(): Promise<void> {
   try {
     machine.push(
       `fsync (fdatasync of a 4 KiB append) median on the temp dir: ${fsyncLatencyMs(dataDir).toFixed(3)} ms`,
+      cpuReference(),
     );
     handle = await startPostgres();
     const pgPid = postmasterPid(handle);
