@@ -5,8 +5,9 @@
  * neither a run nor a record. Without this, such a request would be filed, decided, perhaps
  * approved by people, and only then pause at execution.
  *
- * What cannot be resolved here (an unknown identity or system, a system type with no connector) is
- * left to the decision and the executor, which record why.
+ * What cannot be resolved here (an unknown identity or system, a system type with no connector, a
+ * system whose connection settings do not parse) is left to the decision and the executor, which
+ * record why.
  */
 import { CustosError, isCustosError } from '../core/errors.js';
 import type { Connector, Step } from '../connectors/contract.js';
@@ -29,7 +30,9 @@ export async function checkSteps(
       connector.checkStep(step);
     } catch (e) {
       if (!isCustosError(e)) throw e;
-      throw refusal(planned, step, e);
+      // Anything else (a system's connection settings that do not parse, say) is the system's
+      // problem, not the request's: execution records it and alerts the owners, as before.
+      if (e.code === 'INPUT_INVALID' || e.code === 'CONNECTOR_REFUSED') throw refusal(planned, step, e);
     }
   }
 }
