@@ -177,6 +177,8 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     publicKeys: authorityJwks([{ privateJwk, publicJwk, kid }]),
     issuer: 'custos',
     now,
+    // As main.ts wires them.
+    sameProcessIssuer: issuer,
   });
   const tokens = new TokensConnector({
     conn: target.write,

@@ -102,6 +102,8 @@ async function openRunEngine(
     publicKeys: authorityJwks([keys.authority]),
     issuer: 'custos',
     now,
+    // The connectors run in this process: the tokens this issuer minted are known here.
+    sameProcessIssuer: issuer,
   });
   const tokenStore = await openStore(
     { dataDir: path.join(config.dataDir, 'tokens'), databaseUrl: config.databaseUrl },

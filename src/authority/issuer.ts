@@ -19,6 +19,8 @@ export interface AuthorityIssuerOptions {
   readonly kid: string;
   readonly issuer: string;
   readonly now: () => Date;
+  /** How many minted tokens `mintedHere` remembers (default 4096; 0: none). */
+  readonly rememberMinted?: number;
 }
 
 export interface MintRequest {
@@ -40,11 +42,22 @@ export interface AuthorityIssuer {
   mint(request: MintRequest): Promise<string>;
   /** As mint, also returning the claims for the execution record. */
   mintWithClaims(request: MintRequest): Promise<MintedAuthority>;
+  /** The public half of the signing key (with `kid`): what a verifier must hold to verify the tokens. */
+  readonly publicJwk: JWK;
+  /**
+   * The claims of a token this issuer minted, by its exact compact text, while it is remembered (the
+   * last `rememberMinted` tokens); otherwise undefined. See AuthorityVerifierOptions.sameProcessIssuer.
+   */
+  mintedHere(token: string): AuthorityClaims | undefined;
 }
 
 export function createAuthorityIssuer(options: AuthorityIssuerOptions): AuthorityIssuer {
   const key = ed25519PrivateKey(options.privateKey);
   if (options.kid === '' || options.issuer === '') throw new TypeError('kid and issuer are required');
+  const x = crypto.createPublicKey(key).export({ format: 'jwk' }).x!;
+  const publicJwk: JWK = { kty: 'OKP', crv: 'Ed25519', x, kid: options.kid, alg: 'EdDSA', use: 'sig' };
+  const remember = options.rememberMinted ?? 4096;
+  const minted = new Map<string, AuthorityClaims>();
   const mintWithClaims = async (request: MintRequest): Promise<MintedAuthority> => {
     checkRequest(request);
     const iat = Math.floor(options.now().getTime() / 1000);
@@ -63,11 +76,17 @@ export function createAuthorityIssuer(options: AuthorityIssuerOptions): Authorit
     const token = await new SignJWT({ ...claims, grants: claims.grants.map((g) => ({ ...g })) })
       .setProtectedHeader({ alg: 'EdDSA', kid: options.kid, typ: AUTHORITY_TYP })
       .sign(key);
+    if (remember > 0) {
+      if (minted.size >= remember) minted.delete(minted.keys().next().value!);
+      minted.set(token, claims);
+    }
     return { token, claims };
   };
   return {
     mint: async (request) => (await mintWithClaims(request)).token,
     mintWithClaims,
+    publicJwk,
+    mintedHere: (token) => minted.get(token),
   };
 }
 

@@ -8,6 +8,7 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWK }
 import { z } from 'zod';
 import { CustosError } from '../core/errors.js';
 import type { Step } from '../connectors/contract.js';
+import type { AuthorityIssuer } from './issuer.js';
 import { AUTHORITY_AUDIENCE, AUTHORITY_TYP, type AuthorityClaims } from './types.js';
 
 export interface AuthorityVerifierOptions {
@@ -20,6 +21,17 @@ export interface AuthorityVerifierOptions {
    * presented for every connector call of the run; the signature and the claims are checked once.
    */
   readonly cacheSize?: number;
+  /**
+   * The issuer of this process, when the connectors run in the engine's process (`custos serve`, the
+   * CLI). A token it minted, found by its exact text, is taken with the claims it was minted with,
+   * without verifying its signature again: the same process has just made that signature over those
+   * claims, and nothing outside the process can add a token to its memory. The issuer's key must be
+   * in `publicKeys` under its kid (checked here: a verifier that could not verify the issuer's tokens
+   * must not accept them this way), its name must be `issuer`, and lifetime and scope are checked on
+   * every call as for any token. A token it does not remember is verified in full. This saves one
+   * Ed25519 verification per run (140–200 µs of CPU on the benchmark's VM).
+   */
+  readonly sameProcessIssuer?: Pick<AuthorityIssuer, 'publicJwk' | 'mintedHere'>;
 }
 
 /** What the caller is about to do; the token must grant exactly this. */
@@ -55,6 +67,10 @@ export function createAuthorityVerifier(options: AuthorityVerifierOptions): Auth
     throw new TypeError('every authority public key needs a kid');
   }
   const jwks = createLocalJWKSet({ keys: options.publicKeys.keys.map((k) => ({ ...k })) });
+  const own = options.sameProcessIssuer;
+  if (own !== undefined && !holdsKey(options.publicKeys.keys, own.publicJwk)) {
+    throw new TypeError("the same-process issuer's key is not among the verifier's public keys");
+  }
   const tolerance = options.clockToleranceSeconds ?? 0;
   const verified = new VerifiedTokens(options.cacheSize ?? 4096);
   return {
@@ -78,6 +94,11 @@ export function createAuthorityVerifier(options: AuthorityVerifierOptions): Auth
   };
 
   async function verifyToken(token: string): Promise<AuthorityClaims> {
+    const minted = own?.mintedHere(token);
+    if (minted?.iss === options.issuer) {
+      checkLifetime(minted, Math.floor(options.now().getTime() / 1000), tolerance);
+      return minted;
+    }
     requireKid(token);
     let payload: unknown;
     try {
@@ -125,6 +146,11 @@ class VerifiedTokens {
   delete(token: string): void {
     this.map.delete(token);
   }
+}
+
+/** Whether the JWKS holds exactly this Ed25519 public key under its kid. */
+function holdsKey(keys: readonly JWK[], key: JWK): boolean {
+  return keys.some((k) => k.kid === key.kid && k.kty === 'OKP' && k.crv === 'Ed25519' && k.x === key.x);
 }
 
 /** jose's `nbf` and `exp` checks (RFC 7519 §4.1.4-5), for a token verified earlier. */
