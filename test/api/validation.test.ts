@@ -121,6 +121,24 @@ for (const kind of storeKinds()) {
         400,
         'INPUT_INVALID',
       );
+      // Well formed, but the token issuer could never carry it out: refused before filing, by its connector.
+      const answer = await refused(
+        'POST',
+        '/v1/requests',
+        post({
+          request: { ...ENGINEER_KEY, context: { ...ENGINEER_KEY.context, entitlements: ['admin'] } },
+          justification: 'x',
+          idempotencyKey: 'connector-refuses',
+        }),
+        400,
+        'INPUT_INVALID',
+        'request',
+      );
+      expect(answer.json['details']).toMatchObject({
+        system: 'tokens',
+        action: 'create',
+        refusal: 'INPUT_INVALID',
+      });
     });
 
     it('refuses bad query parameters, bodies on GET, query strings on writes and path clashes', async () => {
