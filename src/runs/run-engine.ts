@@ -16,7 +16,7 @@ import type { CedarEvaluator, Decision, LoadedBundle } from '../policy/index.js'
 import { durationSeconds } from '../policy/duration.js';
 import { requestDigest } from '../approvals/index.js';
 import type { BundleRegistry, FanOutPart, PlainRequest } from '../workflows/index.js';
-import { checkFanOut, decideRequest, requestedIdentities } from '../workflows/index.js';
+import { checkFanOut, decideRequest } from '../workflows/index.js';
 import { checkSteps } from './check-steps.js';
 import { gateFailure } from './gate.js';
 import type { RunWrite, RunWriter } from './run-writes.js';
@@ -24,7 +24,8 @@ import type { SharedReads } from './shared-reads.js';
 import { SYSTEM_ACTOR as SYSTEM } from '../ledger/ledger.js';
 import { scheduleApprovalTimers } from './approval-timers.js';
 import { grantLimitFailure } from './grant-limits.js';
-import { planSteps, stepSummary, type PlannedStep, type Run, type StepTarget } from './run-model.js';
+import { planSteps, stepSummary, type PlannedStep, type Run } from './run-model.js';
+import { targetsOf } from './run-steps.js';
 import { afterTransition, transition, RUN_COLUMNS, toRun, type TransitionUpdate } from './run-store.js';
 import { nextState } from './state-machine.js';
 
@@ -257,19 +258,6 @@ export async function recordDecision(tx: LedgerTx, run: Run, planned: PlannedDec
   if (planned.event === 'decided_approvals' && planned.route !== undefined)
     await scheduleApprovalTimers(tx, run.id, planned.route, planned.now);
   return next;
-}
-
-/** Each identity the request acts on, with its system (a create: the new identity's system). */
-async function targetsOf(inventory: Inventory, plain: PlainRequest): Promise<StepTarget[]> {
-  if ('new' in plain.resource)
-    return [{ identity: plain.resource.new.name, system: plain.resource.new.system }];
-  return Promise.all(
-    requestedIdentities(plain).map(async (id) => {
-      const identity = await inventory.getIdentity(id);
-      if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${id}`);
-      return { identity: id, system: identity.system };
-    }),
-  );
 }
 
 /** A fan-out part as the decision record names it. */

@@ -17,7 +17,8 @@ import type { Inventory, System } from '../inventory/index.js';
 import type { LedgerTx } from '../ledger/ledger-writer.js';
 import type { RecordDraft } from '../ledger/record.js';
 import type { Sql } from '../store/sql.js';
-import type { PlannedStep, Run } from './run-model.js';
+import type { PlannedStep, Run, StepTarget } from './run-model.js';
+import { requestedIdentities, type PlainRequest } from '../workflows/index.js';
 import type { DoneStep } from './inventory-effects.js';
 import { executorOf } from './execute-context.js';
 
@@ -74,6 +75,19 @@ export async function loadSteps(sql: Sql, inventory: Inventory, runId: string): 
     prior: r.prior === null ? null : (JSON.parse(r.prior) as PriorState),
     result: r.outputs === null ? null : (JSON.parse(r.outputs) as StepResult),
   }));
+}
+
+/** Each identity the request acts on, with its system (a create: the new identity's system). */
+export async function targetsOf(inventory: Inventory, plain: PlainRequest): Promise<StepTarget[]> {
+  if ('new' in plain.resource)
+    return [{ identity: plain.resource.new.name, system: plain.resource.new.system }];
+  return Promise.all(
+    requestedIdentities(plain).map(async (id) => {
+      const identity = await inventory.getIdentity(id);
+      if (identity === undefined) throw new CustosError('NOT_FOUND', `no identity ${id}`);
+      return { identity: id, system: identity.system };
+    }),
+  );
 }
 
 /** The steps a decision planned, as loadSteps will read them once the decision is recorded. */
