@@ -84,17 +84,13 @@ export class TokensConnector implements Connector {
   }
 
   checkStep(step: Step): void {
-    this.planOf(step);
+    if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
+    checkParams(step);
   }
 
   async plan(step: Step, authority: DelegatedAuthority): Promise<StepPlan> {
     await this.authorise(authority, scopeOf(step));
-    return this.planOf(step);
-  }
-
-  private planOf(step: Step): StepPlan {
-    if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
-    checkParams(step);
+    this.checkStep(step);
     const who = `${step.system.id}/${step.identity.id}`;
     const effects: Record<string, string> = {
       create: `issue the first credential of ${who}`,
@@ -117,8 +113,7 @@ export class TokensConnector implements Connector {
   /** Idempotent per (run, step): the effect and its operation row commit together (token-apply.ts). */
   async apply(step: Step, authority: DelegatedAuthority): Promise<ApplyResult> {
     await this.authorise(authority, scopeOf(step));
-    if (!(ACTIONS as readonly string[]).includes(step.action)) throw unsupported(step);
-    checkParams(step);
+    this.checkStep(step);
     return this.applies.submit(step);
   }
 
