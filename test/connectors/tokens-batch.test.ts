@@ -119,5 +119,36 @@ for (const kind of storeKinds()) {
       expect(suspended.outputs).toEqual({ state: 'suspended' });
       expect((await t.connector.verifyPresented(created.secret!.value)).reason).toBe('suspended');
     });
+
+    it('a batch over two systems acts on exactly the (system, identity) pairs of its steps', async () => {
+      // Identities svc-a and svc-b exist on both systems; one batch rotates svc-a on the first system
+      // and svc-b on the second. Its reads ask for both names on both systems at once: the crossed
+      // pairs must be neither rotated nor taken for the asked ones.
+      const other = { ...t.system, id: 'sys-tokens-2' };
+      const on = (system: typeof t.system, runId: string, identity: string, action: StepAction): Step => ({
+        ...stepOf(runId, identity, action),
+        system,
+      });
+      const created = await Promise.all(
+        [t.system, other].flatMap((system, s) =>
+          ['svc-a', 'svc-b'].map((id, i) => apply(on(system, `run-c${s}${i}`, id, 'create'))),
+        ),
+      );
+      const secret = (s: number, i: number) => created[s * 2 + i]!.secret!.value;
+      const rotations = [on(t.system, 'run-r0', 'svc-a', 'rotate'), on(other, 'run-r1', 'svc-b', 'rotate')];
+      const rotated = await Promise.all(rotations.map(apply));
+      expect(rotated.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+      const verified = await Promise.all(
+        rotations.map((s, i) => t.connector.verify(s, t.authority(scopeOf(s)), rotated[i]!.secret!.value)),
+      );
+      expect(verified.map((v) => v.ok)).toEqual([true, true]);
+      // Without an overlap window, the rotated credentials no longer verify; the crossed ones still do.
+      const valid = async (value: string) => (await t.connector.verifyPresented(value)).valid;
+      expect(await Promise.all([secret(0, 0), secret(1, 1)].map(valid))).toEqual([false, false]);
+      expect(await Promise.all([secret(0, 1), secret(1, 0)].map(valid))).toEqual([true, true]);
+      const found = await t.connector.verifyPresented(rotated[1]!.secret!.value);
+      expect(found).toMatchObject({ valid: true });
+      expect(JSON.stringify(found)).toContain('sys-tokens-2');
+    });
   });
 }

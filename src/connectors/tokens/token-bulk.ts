@@ -1,9 +1,9 @@
 /**
  * The token issuer's state read and written for many steps in one statement each (token-batch.ts):
- * `(a, b) IN (VALUES ...)` lookups and multi-row INSERTs, the same SQL on SQLite and PostgreSQL.
- * Statements carry at most MAX_ROWS rows (store/multi-row.ts).
+ * lookups by lists of keys and multi-row INSERTs, the same SQL on SQLite and PostgreSQL. Statements
+ * carry at most MAX_ROWS rows (store/multi-row.ts).
  */
-import { chunks, MAX_ROWS, tuples } from '../../store/multi-row.js';
+import { chunks, paddedChunks } from '../../store/multi-row.js';
 import type { Sql } from '../../store/sql.js';
 import {
   CREDENTIAL_COLUMNS,
@@ -16,20 +16,6 @@ import {
   type OperationRow,
 } from './token-store.js';
 
-/** Lookup lists are padded to one of these lengths (repeating a key changes no answer). */
-const PADDED = [1, 4, 16, MAX_ROWS] as const;
-
-/**
- * Chunks of lookup keys, each padded with its last key to a length of PADDED: a SELECT is a
- * prepared statement per connection (store/postgres-store.ts), so only a few texts are prepared.
- */
-function lookupChunks<T>(values: readonly T[]): T[][] {
-  return chunks(values).map((chunk) => {
-    const size = PADDED.find((n) => n >= chunk.length) ?? chunk.length;
-    return [...chunk, ...Array.from({ length: size - chunk.length }, () => chunk[chunk.length - 1]!)];
-  });
-}
-
 /** Distinct pairs. */
 function unique(pairs: readonly (readonly [string, string])[]): (readonly [string, string])[] {
   return [...new Map(pairs.map((p) => [pairKey(p[0], p[1]), p])).values()];
@@ -39,20 +25,34 @@ export function pairKey(a: string, b: string): string {
   return `${a}\u0000${b}`;
 }
 
-async function byPairs<T>(
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/**
+ * The rows of these (first, second) pairs. Asked as `first IN (...) AND second IN (...)`, which a
+ * two-column index answers by probes whatever the table's size (a `(first, second) IN (VALUES ...)`
+ * semi-join was planned as a scan of the whole table once it held a few thousand rows), then kept
+ * to the pairs asked: the two lists can also match pairs nobody asked for. Each list is padded
+ * (paddedChunks), so a connection prepares only a few texts.
+ */
+async function byPairs<T extends Record<string, unknown>>(
   sql: Sql,
   select: string,
-  columns: string,
+  [first, second]: readonly [string, string],
   pairs: readonly (readonly [string, string])[],
   order = '',
 ): Promise<T[]> {
   const out: T[] = [];
-  for (const chunk of lookupChunks(unique(pairs))) {
-    const rows = await sql.query<T & Record<string, unknown>>(
-      `${select} WHERE (${columns}) IN (VALUES ${tuples(chunk.length, 2)})${order}`,
-      chunk.flat(),
+  for (const chunk of chunks(unique(pairs))) {
+    const [firsts = []] = paddedChunks([...new Set(chunk.map((p) => p[0]))]);
+    const [seconds = []] = paddedChunks([...new Set(chunk.map((p) => p[1]))]);
+    const rows = await sql.query<T>(
+      `${select} WHERE ${first} IN (${placeholders(firsts)}) AND ${second} IN (${placeholders(seconds)})${order}`,
+      [...firsts, ...seconds],
     );
-    out.push(...rows);
+    const asked = new Set(chunk.map(([a, b]) => pairKey(a, b)));
+    for (const row of rows) if (asked.has(pairKey(String(row[first]), String(row[second])))) out.push(row);
   }
   return out;
 }
@@ -62,10 +62,10 @@ export async function operationsOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, OperationRow>> {
-  const rows = await byPairs<OperationRow>(
+  const rows = await byPairs<OperationRow & Record<string, unknown>>(
     sql,
     'SELECT run_id, step_id, action, system_id, identity_id, credential_id, outputs, rolled_back_at FROM token_operations',
-    'run_id, step_id',
+    ['run_id', 'step_id'],
     pairs,
   );
   return new Map(rows.map((r) => [pairKey(r.run_id, r.step_id), r]));
@@ -76,10 +76,10 @@ export async function identitiesOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, IdentityRow>> {
-  const rows = await byPairs<IdentityRow>(
+  const rows = await byPairs<IdentityRow & Record<string, unknown>>(
     sql,
     'SELECT system_id, identity_id, external_id, state FROM token_identities',
-    'system_id, identity_id',
+    ['system_id', 'identity_id'],
     pairs,
   );
   return new Map(rows.map((r) => [pairKey(r.system_id, r.identity_id), r]));
@@ -90,10 +90,10 @@ export async function credentialsOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, CredentialRow[]>> {
-  const rows = await byPairs<CredentialRow>(
+  const rows = await byPairs<CredentialRow & Record<string, unknown>>(
     sql,
     `SELECT ${CREDENTIAL_COLUMNS.join(', ')} FROM token_credentials`,
-    'system_id, identity_id',
+    ['system_id', 'identity_id'],
     pairs,
     // The order of TokenStore.credentials (the database's collation), kept within each identity.
     ' ORDER BY issued_at, credential_id',
@@ -114,9 +114,9 @@ export async function credentialsByFingerprints(
   fingerprints: readonly string[],
 ): Promise<Map<string, FoundCredential>> {
   const out = new Map<string, FoundCredential>();
-  for (const chunk of lookupChunks([...new Set(fingerprints)])) {
+  for (const chunk of paddedChunks([...new Set(fingerprints)])) {
     const rows = await sql.query<FoundRow>(
-      `${FOUND_SELECT} WHERE c.fingerprint IN (${chunk.map(() => '?').join(', ')})`,
+      `${FOUND_SELECT} WHERE c.fingerprint IN (${placeholders(chunk)})`,
       chunk,
     );
     for (const row of rows) out.set(row.fingerprint, foundOf(row));
