@@ -4,6 +4,9 @@
  * fails the calls it held with INTERNAL_ERROR, and the next call starts a new one, sent the bundle
  * again.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustosError } from '../../src/core/errors.js';
 import {
@@ -138,4 +141,52 @@ describe('a policy thread that fails', () => {
       message: 'the policy thread is closed',
     });
   });
+});
+
+describe('a policy thread in a process started with V8 options', () => {
+  // The custos command runs with --max-semi-space-size (src/cli/main.ts). Node refuses such an option
+  // in a worker's execArgv, so a thread given the process's options explicitly could not start, and
+  // every decision failed. Both the compiled worker (dist/, as `custos serve` runs it) and the sources'
+  // (under tsx, as the benchmark runs it), the latter also under an inherited --input-type=module.
+  const root = path.resolve(import.meta.dirname, '../..');
+  const script = `
+    const { CedarThread, loadBundle, decide, decideWith } = await import(process.env.ENTRY);
+    const bundle = loadBundle(process.env.EXAMPLE);
+    const request = JSON.parse(process.env.REQUEST);
+    const cedar = new CedarThread();
+    const [threaded] = await Promise.all([decideWith(bundle, request, cedar.evaluate)]);
+    await cedar.close();
+    console.log(JSON.stringify([threaded, decide(bundle, request)]));`;
+  const example = loadBundle(EXAMPLE_DIR);
+  const request = requests().find((r) => r.action === 'create' && decide(example, r).allowed)!;
+  for (const [label, entry, loader] of [
+    ['compiled', 'dist/policy/index.js', []],
+    ['sources', 'src/policy/index.ts', ['--import', 'tsx']],
+  ] as const) {
+    for (const moduleInput of [false, true]) {
+      it(`decides on the thread (${label}${moduleInput ? ', --input-type=module' : ''})`, () => {
+        const args = ['--max-semi-space-size=64', ...loader];
+        const run = spawnSync(
+          process.execPath,
+          moduleInput
+            ? [...args, '--input-type=module', '-e', script]
+            : [...args, '-e', `(async () => {${script}})()`],
+          {
+            cwd: root,
+            encoding: 'utf8',
+            env: {
+              ...process.env,
+              ENTRY: pathToFileURL(path.join(root, entry)).href,
+              EXAMPLE: EXAMPLE_DIR,
+              REQUEST: JSON.stringify(request),
+            },
+          },
+        );
+        expect(run.status, run.stderr).toBe(0);
+        const [threaded, direct] = JSON.parse(run.stdout) as [unknown, unknown];
+        expect(threaded).toEqual(direct);
+        expect(threaded).toMatchObject({ allowed: true });
+      });
+    }
+  }
 });
