@@ -4,7 +4,7 @@
  * a run's transaction (./identity-edits.ts) read this once per group-commit body, on the ledger's
  * one write connection, so one statement instead of three is worth its UNION.
  */
-import { MAX_ROWS, paddedChunks, tuples } from '../store/multi-row.js';
+import { MAX_ROWS, paddedChunks, pairLookup, placeholders } from '../store/multi-row.js';
 import type { Sql, SqlParam } from '../store/sql.js';
 import type { PrincipalKind } from './model.js';
 import { externalKey, readExternalHolders, readSystems } from './read-entities.js';
@@ -54,11 +54,11 @@ export async function readReferences(
       WHERE id IN (${placeholders(s)})`);
     params.push(...s);
   }
-  const [k] = paddedChunks(unique.keys);
+  const k = unique.keys.length === 0 ? undefined : pairLookup(['system_id', 'external_id'], unique.keys);
   if (k !== undefined) {
     parts.push(`SELECT 'holder' AS entity, id, system_id AS a, external_id AS b FROM inventory_identities
-      WHERE (system_id, external_id) IN (VALUES ${tuples(k.length, 2)})`);
-    params.push(...k.flat());
+      WHERE ${k.where}`);
+    params.push(...k.params);
   }
   const found: References = { kinds: new Map(), systems: new Set(), holders: new Map() };
   if (parts.length === 0) return found;
@@ -69,11 +69,7 @@ export async function readReferences(
   for (const r of rows) {
     if (r.entity === 'principal') found.kinds.set(r.id, r.a as PrincipalKind);
     else if (r.entity === 'system') found.systems.add(r.id);
-    else found.holders.set(externalKey(r.a!, r.b!), r.id);
+    else if (k?.asked(r.a!, r.b!)) found.holders.set(externalKey(r.a!, r.b!), r.id);
   }
   return found;
-}
-
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
 }

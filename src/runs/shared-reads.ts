@@ -5,7 +5,7 @@
  */
 import { CustosError } from '../core/errors.js';
 import type { Inventory } from '../inventory/index.js';
-import { paddedChunks } from '../store/multi-row.js';
+import { chunks, paddedChunks, pairLookup } from '../store/multi-row.js';
 import type { Sql } from '../store/sql.js';
 import type { LoadedBundle } from '../policy/index.js';
 import type { BundleRegistry } from '../workflows/index.js';
@@ -93,19 +93,17 @@ async function readFiled(
   keys: readonly (readonly [string, string])[],
 ): Promise<Map<string, Filed>> {
   const out = new Map<string, Filed>();
-  for (const chunk of paddedChunks(keys)) {
+  for (const chunk of chunks(keys)) {
+    const lookup = pairLookup(['requester', 'idempotency_key'], chunk);
     const rows = await sql.query<{
       id: string;
       requester: string;
       idempotency_key: string;
       input_hash: string;
-    }>(
-      `SELECT id, requester, idempotency_key, input_hash FROM runs
-       WHERE (requester, idempotency_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
-      chunk.flat(),
-    );
+    }>(`SELECT id, requester, idempotency_key, input_hash FROM runs WHERE ${lookup.where}`, lookup.params);
     for (const r of rows)
-      out.set(`${r.requester}\u0000${r.idempotency_key}`, { id: r.id, inputHash: r.input_hash });
+      if (lookup.asked(r.requester, r.idempotency_key))
+        out.set(`${r.requester}\u0000${r.idempotency_key}`, { id: r.id, inputHash: r.input_hash });
   }
   return out;
 }

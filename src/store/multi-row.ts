@@ -27,6 +27,41 @@ export function paddedChunks<T>(values: readonly T[]): T[][] {
   });
 }
 
+/** `?, ?, …`: one placeholder per value. */
+export function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/** A lookup of (first, second) pairs: its condition, the condition's parameters, and a filter. */
+export interface PairLookup {
+  /** `first IN (…) AND second IN (…)`. */
+  readonly where: string;
+  readonly params: string[];
+  /** Whether a row's pair is one of those asked: the two lists also match pairs nobody asked for. */
+  asked(first: string, second: string): boolean;
+}
+
+/**
+ * Looks up at most MAX_ROWS (first, second) pairs as `first IN (…) AND second IN (…)`, which an
+ * index on the two columns answers by probes however large the table. PostgreSQL planned the
+ * `(first, second) IN (VALUES …)` semi-join it replaces as a scan of the whole table once the table
+ * held a few thousand rows. Each list is padded (paddedChunks), so a connection prepares few texts.
+ */
+export function pairLookup(
+  [first, second]: readonly [string, string],
+  pairs: readonly (readonly [string, string])[],
+): PairLookup {
+  if (pairs.length > MAX_ROWS) throw new RangeError(`pairLookup takes at most ${MAX_ROWS} pairs`);
+  const [firsts = []] = paddedChunks([...new Set(pairs.map((p) => p[0]))]);
+  const [seconds = []] = paddedChunks([...new Set(pairs.map((p) => p[1]))]);
+  const keys = new Set(pairs.map(([a, b]) => `${a}\u0000${b}`));
+  return {
+    where: `${first} IN (${placeholders(firsts)}) AND ${second} IN (${placeholders(seconds)})`,
+    params: [...firsts, ...seconds],
+    asked: (a, b) => keys.has(`${a}\u0000${b}`),
+  };
+}
+
 /** `(?, ?, …), (?, ?, …)`: `count` tuples of `width` placeholders. */
 export function tuples(count: number, width: number): string {
   const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;

@@ -3,7 +3,7 @@
  * lookups by lists of keys and multi-row INSERTs, the same SQL on SQLite and PostgreSQL. Statements
  * carry at most MAX_ROWS rows (store/multi-row.ts).
  */
-import { chunks, paddedChunks } from '../../store/multi-row.js';
+import { chunks, paddedChunks, pairLookup, placeholders } from '../../store/multi-row.js';
 import type { Sql } from '../../store/sql.js';
 import {
   CREDENTIAL_COLUMNS,
@@ -25,34 +25,19 @@ export function pairKey(a: string, b: string): string {
   return `${a}\u0000${b}`;
 }
 
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
-}
-
-/**
- * The rows of these (first, second) pairs. Asked as `first IN (...) AND second IN (...)`, which a
- * two-column index answers by probes whatever the table's size (a `(first, second) IN (VALUES ...)`
- * semi-join was planned as a scan of the whole table once it held a few thousand rows), then kept
- * to the pairs asked: the two lists can also match pairs nobody asked for. Each list is padded
- * (paddedChunks), so a connection prepares only a few texts.
- */
+/** The rows of these (first, second) pairs (pairLookup), at most MAX_ROWS pairs per statement. */
 async function byPairs<T extends Record<string, unknown>>(
   sql: Sql,
   select: string,
-  [first, second]: readonly [string, string],
+  columns: readonly [string, string],
   pairs: readonly (readonly [string, string])[],
   order = '',
 ): Promise<T[]> {
   const out: T[] = [];
   for (const chunk of chunks(unique(pairs))) {
-    const [firsts = []] = paddedChunks([...new Set(chunk.map((p) => p[0]))]);
-    const [seconds = []] = paddedChunks([...new Set(chunk.map((p) => p[1]))]);
-    const rows = await sql.query<T>(
-      `${select} WHERE ${first} IN (${placeholders(firsts)}) AND ${second} IN (${placeholders(seconds)})${order}`,
-      [...firsts, ...seconds],
-    );
-    const asked = new Set(chunk.map(([a, b]) => pairKey(a, b)));
-    for (const row of rows) if (asked.has(pairKey(String(row[first]), String(row[second])))) out.push(row);
+    const lookup = pairLookup(columns, chunk);
+    const rows = await sql.query<T>(`${select} WHERE ${lookup.where}${order}`, lookup.params);
+    for (const row of rows) if (lookup.asked(String(row[columns[0]]), String(row[columns[1]]))) out.push(row);
   }
   return out;
 }
