@@ -122,10 +122,9 @@ interface Config {
 }
 
 /**
- * Node flags of every worker, Custos's and DBOS's alike: the young generation the `custos` command
- * runs with (the first line of src/cli/main.ts). With many runs in flight, V8's default (16 MiB
- * semi-spaces) promotes runs still under way to the old generation, whose collection then costs
- * (docs/runs.md, Throughput).
+ * Node flags of every worker, Custos's and DBOS's alike: the young generation docs/cli.md gives
+ * `custos serve`. With many runs in flight, V8's default (16 MiB semi-spaces) promotes runs still
+ * under way to the old generation, whose collection then costs (docs/runs.md, Throughput).
  */
 const WORKER_NODE_FLAGS = ['--max-semi-space-size=64'] as const;
 

@@ -1,12 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
-/**
- * The `custos` command: argv parsing and dispatch only; each command lives in commands/.
- *
- * The first line gives V8 a larger young generation (semi-spaces of up to 64 MiB; 16 by default):
- * `custos serve` keeps many runs in flight, and with the default young generation the objects of
- * runs still under way are promoted to the old generation, whose collection then costs. It grows
- * only as needed, so a short command is not changed by it. Measured in docs/runs.md (Throughput).
- */
+#!/usr/bin/env node
+/** The `custos` command: argv parsing and dispatch only; each command lives in commands/. */
 import { CustosError } from '../core/errors.js';
 import { EXIT, parseArgs, type CliIo, type ParsedArgs } from './io.js';
 import { BOOLEAN_FLAGS } from './args.js';

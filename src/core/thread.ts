@@ -8,7 +8,7 @@
  * The worker inherits the process's options as Node passes them, but --input-type (`node
  * --input-type=module -e ...`), which would make it refuse its script file. Only then are the options
  * given explicitly, and Node refuses some in a worker's execArgv: V8 options such as the
- * `--max-semi-space-size` the `custos` command runs with. Those it names are left out (V8's options
+ * `--max-semi-space-size` docs/cli.md gives `custos serve`. Those it names are left out (V8's options
  * are the process's, so the worker runs under them all the same).
  */
 import fs from 'node:fs';

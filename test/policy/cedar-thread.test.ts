@@ -144,10 +144,10 @@ describe('a policy thread that fails', () => {
 });
 
 describe('a policy thread in a process started with V8 options', () => {
-  // The custos command runs with --max-semi-space-size (src/cli/main.ts). Node refuses such an option
-  // in a worker's execArgv, so a thread given the process's options explicitly could not start, and
-  // every decision failed. Both the compiled worker (dist/, as `custos serve` runs it) and the sources'
-  // (under tsx, as the benchmark runs it), the latter also under an inherited --input-type=module.
+  // docs/cli.md gives `custos serve` --max-semi-space-size. Node refuses such an option in a worker's
+  // execArgv, so a thread given the process's options explicitly could not start, and every decision
+  // failed. Both the compiled worker (dist/, as `custos serve` runs it) and the sources' (under tsx,
+  // as the benchmark runs it), each also under an inherited --input-type=module.
   const root = path.resolve(import.meta.dirname, '../..');
   const script = `
     const { CedarThread, loadBundle, decide, decideWith } = await import(process.env.ENTRY);
