@@ -9,7 +9,7 @@ import type {
   System,
   SystemType,
 } from './model.js';
-import { chunks, pairLookup } from '../store/multi-row.js';
+import { selectPairs } from '../store/multi-row.js';
 import { inChunks } from './read-principals.js';
 
 type SystemRow = {
@@ -61,16 +61,12 @@ export async function readExternalHolders(
   sql: Sql,
   keys: readonly (readonly [system: string, externalId: string])[],
 ): Promise<Map<string, string>> {
-  const unique = new Map(keys.map((key) => [externalKey(...key), key]));
-  const rows: { id: string; system_id: string; external_id: string }[] = [];
-  for (const chunk of chunks([...unique.values()])) {
-    const lookup = pairLookup(['system_id', 'external_id'], chunk);
-    const found = await sql.query<{ id: string; system_id: string; external_id: string }>(
-      `SELECT id, system_id, external_id FROM inventory_identities WHERE ${lookup.where}`,
-      lookup.params,
-    );
-    rows.push(...found.filter((r) => lookup.asked(r.system_id, r.external_id)));
-  }
+  const rows = await selectPairs<{ id: string; system_id: string; external_id: string }>(
+    sql,
+    'SELECT id, system_id, external_id FROM inventory_identities',
+    ['system_id', 'external_id'],
+    keys,
+  );
   return new Map(rows.map((r) => [externalKey(r.system_id, r.external_id), r.id]));
 }
 

@@ -5,7 +5,7 @@
  */
 import { CustosError } from '../core/errors.js';
 import type { Inventory } from '../inventory/index.js';
-import { chunks, paddedChunks, pairLookup } from '../store/multi-row.js';
+import { paddedChunks, pairKey, selectPairs } from '../store/multi-row.js';
 import type { Sql } from '../store/sql.js';
 import type { LoadedBundle } from '../policy/index.js';
 import type { BundleRegistry } from '../workflows/index.js';
@@ -41,7 +41,7 @@ export class SharedReads {
     this.runs = new TickLoader<string, Run>((ids) => readRuns(read, ids), String);
     this.filed = new TickLoader(
       (keys) => readFiled(read, keys),
-      ([r, k]) => `${r}\u0000${k}`,
+      ([r, k]) => pairKey(r, k),
     );
     this.bundle = new TickLoader(
       eachOnce(() => bundles.active()),
@@ -92,18 +92,19 @@ async function readFiled(
   sql: Sql,
   keys: readonly (readonly [string, string])[],
 ): Promise<Map<string, Filed>> {
+  const rows = await selectPairs<{
+    id: string;
+    requester: string;
+    idempotency_key: string;
+    input_hash: string;
+  }>(
+    sql,
+    'SELECT id, requester, idempotency_key, input_hash FROM runs',
+    ['requester', 'idempotency_key'],
+    keys,
+  );
   const out = new Map<string, Filed>();
-  for (const chunk of chunks(keys)) {
-    const lookup = pairLookup(['requester', 'idempotency_key'], chunk);
-    const rows = await sql.query<{
-      id: string;
-      requester: string;
-      idempotency_key: string;
-      input_hash: string;
-    }>(`SELECT id, requester, idempotency_key, input_hash FROM runs WHERE ${lookup.where}`, lookup.params);
-    for (const r of rows)
-      if (lookup.asked(r.requester, r.idempotency_key))
-        out.set(`${r.requester}\u0000${r.idempotency_key}`, { id: r.id, inputHash: r.input_hash });
-  }
+  for (const r of rows)
+    out.set(pairKey(r.requester, r.idempotency_key), { id: r.id, inputHash: r.input_hash });
   return out;
 }

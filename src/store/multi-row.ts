@@ -32,6 +32,11 @@ export function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
 }
 
+/** One string per (first, second) pair, for maps and sets keyed by pairs. */
+export function pairKey(first: string, second: string): string {
+  return `${first}\u0000${second}`;
+}
+
 /** A lookup of (first, second) pairs: its condition, the condition's parameters, and a filter. */
 export interface PairLookup {
   /** `first IN (…) AND second IN (…)`. */
@@ -54,12 +59,33 @@ export function pairLookup(
   if (pairs.length > MAX_ROWS) throw new RangeError(`pairLookup takes at most ${MAX_ROWS} pairs`);
   const [firsts = []] = paddedChunks([...new Set(pairs.map((p) => p[0]))]);
   const [seconds = []] = paddedChunks([...new Set(pairs.map((p) => p[1]))]);
-  const keys = new Set(pairs.map(([a, b]) => `${a}\u0000${b}`));
+  const keys = new Set(pairs.map(([a, b]) => pairKey(a, b)));
   return {
     where: `${first} IN (${placeholders(firsts)}) AND ${second} IN (${placeholders(seconds)})`,
     params: [...firsts, ...seconds],
-    asked: (a, b) => keys.has(`${a}\u0000${b}`),
+    asked: (a, b) => keys.has(pairKey(a, b)),
   };
+}
+
+/**
+ * The rows of `select` (a SELECT with no WHERE) whose `columns` hold one of `pairs`: distinct pairs,
+ * MAX_ROWS per statement (pairLookup), each row of a pair asked. `order` follows the WHERE.
+ */
+export async function selectPairs<T extends Record<string, unknown>>(
+  sql: Sql,
+  select: string,
+  columns: readonly [string, string],
+  pairs: readonly (readonly [string, string])[],
+  order = '',
+): Promise<T[]> {
+  const distinct = [...new Map(pairs.map((p) => [pairKey(p[0], p[1]), p])).values()];
+  const out: T[] = [];
+  for (const chunk of chunks(distinct)) {
+    const lookup = pairLookup(columns, chunk);
+    const rows = await sql.query<T>(`${select} WHERE ${lookup.where}${order}`, lookup.params);
+    for (const row of rows) if (lookup.asked(String(row[columns[0]]), String(row[columns[1]]))) out.push(row);
+  }
+  return out;
 }
 
 /** `(?, ?, …), (?, ?, …)`: `count` tuples of `width` placeholders. */

@@ -14,7 +14,8 @@
 import type { JsonValue } from '../../core/canonical-json.js';
 import { CustosError, isCustosError } from '../../core/errors.js';
 import type { ApplyResult, Step } from '../contract.js';
-import { credentialsOf, identitiesOf, operationsOf, pairKey } from './token-bulk.js';
+import { credentialsOf, identitiesOf, operationsOf } from './token-bulk.js';
+import { pairKey } from '../../store/multi-row.js';
 import { applyEffect, type Effect, type EffectDeps } from './token-effects.js';
 import { EffectRecorder, flushWrites, insertsAsOne } from './token-recorder.js';
 import type { OperationRow, TokenStore } from './token-store.js';

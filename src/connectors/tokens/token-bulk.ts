@@ -3,7 +3,7 @@
  * lookups by lists of keys and multi-row INSERTs, the same SQL on SQLite and PostgreSQL. Statements
  * carry at most MAX_ROWS rows (store/multi-row.ts).
  */
-import { chunks, paddedChunks, pairLookup, placeholders } from '../../store/multi-row.js';
+import { paddedChunks, pairKey, placeholders, selectPairs } from '../../store/multi-row.js';
 import type { Sql } from '../../store/sql.js';
 import {
   CREDENTIAL_COLUMNS,
@@ -16,38 +16,12 @@ import {
   type OperationRow,
 } from './token-store.js';
 
-/** Distinct pairs. */
-function unique(pairs: readonly (readonly [string, string])[]): (readonly [string, string])[] {
-  return [...new Map(pairs.map((p) => [pairKey(p[0], p[1]), p])).values()];
-}
-
-export function pairKey(a: string, b: string): string {
-  return `${a}\u0000${b}`;
-}
-
-/** The rows of these (first, second) pairs (pairLookup), at most MAX_ROWS pairs per statement. */
-async function byPairs<T extends Record<string, unknown>>(
-  sql: Sql,
-  select: string,
-  columns: readonly [string, string],
-  pairs: readonly (readonly [string, string])[],
-  order = '',
-): Promise<T[]> {
-  const out: T[] = [];
-  for (const chunk of chunks(unique(pairs))) {
-    const lookup = pairLookup(columns, chunk);
-    const rows = await sql.query<T>(`${select} WHERE ${lookup.where}${order}`, lookup.params);
-    for (const row of rows) if (lookup.asked(String(row[columns[0]]), String(row[columns[1]]))) out.push(row);
-  }
-  return out;
-}
-
 /** The operations recorded for these (run, step) pairs, by pairKey(run, step). */
 export async function operationsOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, OperationRow>> {
-  const rows = await byPairs<OperationRow & Record<string, unknown>>(
+  const rows = await selectPairs<OperationRow & Record<string, unknown>>(
     sql,
     'SELECT run_id, step_id, action, system_id, identity_id, credential_id, outputs, rolled_back_at FROM token_operations',
     ['run_id', 'step_id'],
@@ -61,7 +35,7 @@ export async function identitiesOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, IdentityRow>> {
-  const rows = await byPairs<IdentityRow & Record<string, unknown>>(
+  const rows = await selectPairs<IdentityRow & Record<string, unknown>>(
     sql,
     'SELECT system_id, identity_id, external_id, state FROM token_identities',
     ['system_id', 'identity_id'],
@@ -75,7 +49,7 @@ export async function credentialsOf(
   sql: Sql,
   pairs: readonly (readonly [string, string])[],
 ): Promise<Map<string, CredentialRow[]>> {
-  const rows = await byPairs<CredentialRow & Record<string, unknown>>(
+  const rows = await selectPairs<CredentialRow & Record<string, unknown>>(
     sql,
     `SELECT ${CREDENTIAL_COLUMNS.join(', ')} FROM token_credentials`,
     ['system_id', 'identity_id'],

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CustosError } from '../../core/errors.js';
 import type { PriorState, Step } from '../contract.js';
-import { credentialsOf, identitiesOf, pairKey } from './token-bulk.js';
+import { credentialsOf, identitiesOf } from './token-bulk.js';
+import { pairKey } from '../../store/multi-row.js';
 import type { CredentialRow, IdentityRow, TokenStore } from './token-store.js';
 
 const priorSchema = z.object({

@@ -5,7 +5,8 @@
  */
 import { fingerprint } from '../../ledger/secrets.js';
 import type { Step, VerifyCheck, VerifyResult } from '../contract.js';
-import { credentialsOf, identitiesOf, operationsOf, pairKey } from './token-bulk.js';
+import { credentialsOf, identitiesOf, operationsOf } from './token-bulk.js';
+import { pairKey } from '../../store/multi-row.js';
 import {
   invalidReason,
   verifyPresentedMany,

@@ -31,7 +31,7 @@ import { CustosError, isCustosError } from '../../core/errors.js';
 import { applyMany } from './token-apply.js';
 import { checkParams } from './token-effects.js';
 import { Coalescer, fulfilled } from './token-batch.js';
-import { pairKey } from './token-bulk.js';
+import { pairKey } from '../../store/multi-row.js';
 import { readPriorStates, restorePrior } from './token-prior.js';
 import type { TokenSigningKey } from './token-secrets.js';
 import { verifyPresented, type PresentedResult } from './token-status.js';
