@@ -152,10 +152,13 @@ for (const kind of storeKinds()) {
     it('a run paused with its outcome unknown rolls back to the state read before the effect', async () => {
       const filed = await start('rotate');
       let late!: Promise<ApplyResult>;
+      // The target acts after the step's timeout, but while the run's authority still holds: it is
+      // minted for ceil(TIMEOUT) + 1 s from a whole second, so for more than 1 s. At twice the timeout
+      // (1 s) a busy machine could reach its expiry first, and the connector rightly refused.
       w.wrap((real) =>
         over(real, {
           apply: (s, a) =>
-            (late = new Promise((r) => setTimeout(r, TIMEOUT * 2000)).then(() => real.apply(s, a))),
+            (late = new Promise((r) => setTimeout(r, TIMEOUT * 1400)).then(() => real.apply(s, a))),
         }),
       );
       expect((await w.engine.advance(filed.id)).run.state).toBe('paused');
