@@ -22,7 +22,7 @@ import type { Connector } from '../src/connectors/contract.js';
 import { TokensConnector, generateTokenSigningKey } from '../src/connectors/tokens/index.js';
 import { createInventory } from '../src/inventory/index.js';
 import { Ledger } from '../src/ledger/ledger.js';
-import { CedarThread } from '../src/policy/index.js';
+import { CedarMemo, CedarThread } from '../src/policy/index.js';
 import { fingerprintKeyFrom } from '../src/ledger/secrets.js';
 import { RunEngine } from '../src/runs/index.js';
 import { RunWriter, type RunWrite } from '../src/runs/run-writes.js';
@@ -187,8 +187,9 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     signingKey: await generateTokenSigningKey(),
     now,
   });
-  // As `custos serve` runs it (main.ts): Cedar on a thread of its own.
+  // As `custos serve` runs it (main.ts): Cedar on a thread of its own, its answers remembered.
   const policy = new CedarThread();
+  const { evaluate } = new CedarMemo(policy.evaluate);
   const engine = new RunEngine({
     ledger,
     inventory,
@@ -196,7 +197,7 @@ async function custosDriver(job: RunJob): Promise<Driver> {
     connectors: new Map([['tokens', timedConnector(tokens)]]),
     authority: issuer,
     now,
-    evaluate: policy.evaluate,
+    evaluate,
   });
   return {
     one: async (i) => {

@@ -8,7 +8,7 @@ import { Ledger } from './ledger/ledger.js';
 import { hasLogKey, keyPaths, loadLogSigner, signerStateFile } from './keys/index.js';
 import { createInventory, type Inventory } from './inventory/index.js';
 import { BundleRegistry } from './workflows/index.js';
-import { CedarThread } from './policy/index.js';
+import { CedarMemo, CedarThread } from './policy/index.js';
 import { loadFingerprintKey, loadOrCreateRunKeys } from './keys/index.js';
 import { authorityJwks, createAuthorityIssuer, createAuthorityVerifier } from './authority/index.js';
 import type { Connector } from './connectors/contract.js';
@@ -121,10 +121,12 @@ async function openRunEngine(
   });
   const connectors = new Map<string, Connector>([['tokens', tokens], ...targets.byType]);
   const sweep = () => sweepOverlaps({ ...core, connectors, authority: issuer });
-  // Cedar on a thread of its own, started on the first decision (cedar-thread.ts).
+  // Cedar on a thread of its own, started on the first decision (cedar-thread.ts), its answers
+  // remembered by request shape (cedar-memo.ts).
   const policy = new CedarThread();
   closers.push(() => policy.close());
-  const engine = new RunEngine({ ...core, connectors, authority: issuer, evaluate: policy.evaluate });
+  const { evaluate } = new CedarMemo(policy.evaluate);
+  const engine = new RunEngine({ ...core, connectors, authority: issuer, evaluate });
   // Closed first (closers run in reverse): peers may take over this process's runs at once.
   closers.push(() => engine.stop());
   return { engine, tokens, sweep };

@@ -118,7 +118,7 @@ function resourceSystemType(request: CedarRequest): string | undefined {
   return typeof value === 'string' && isSystemType(value) ? value : undefined;
 }
 
-function uidOf(uid: EntityUid): TypeAndId {
+export function uidOf(uid: EntityUid): TypeAndId {
   return '__entity' in uid ? uid.__entity : uid;
 }
 

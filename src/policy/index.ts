@@ -14,6 +14,7 @@ export { checkBundleFiles, loadBundleFromFiles, type BundleCheck, type LoadedBun
 export { BundleInvalidError, formatProblems, type Problem, type ProblemCode } from './problems.js';
 export { decide, decideWith, type CedarEvaluator } from './decide.js';
 export { CedarThread } from './cedar-thread.js';
+export { CedarMemo, type CedarMemoOptions, type CedarMemoStats } from './cedar-memo.js';
 export type { Decision, DecisionRequest, DecisionRoute, ResourceRef } from './decision-types.js';
 export {
   buildEntities,
