@@ -138,12 +138,11 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   async writeSequenced(write: SequencedWrite): Promise<number> {
     const { records, nodes, head, fromSize } = write;
     if (2 * records.length + 3 * nodes.length > ONE_STATEMENT_PARAMS) {
-      const [, , changed] = await Promise.all([
-        this.insertMany('ledger_records', ['idx', 'data'], records),
-        this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], nodes),
-        this.run(HEAD_UPDATE, [...head, fromSize]),
-      ]);
-      return changed;
+      // One after another: a pg connection runs one query at a time whatever the caller does (and
+      // pg 9 refuses a query issued while another runs).
+      await this.insertMany('ledger_records', ['idx', 'data'], records);
+      await this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], nodes);
+      return this.run(HEAD_UPDATE, [...head, fromSize]);
     }
     const values: unknown[] = [];
     const tuples = (rows: readonly (readonly SqlParam[])[]) =>

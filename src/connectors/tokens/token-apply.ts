@@ -30,11 +30,9 @@ export function applyOne(deps: ApplyDeps, step: Step): Promise<ApplyResult> {
   const { store } = deps;
   const now = deps.now();
   return store.inTransaction(async () => {
-    // Independent reads, issued together (one round trip on a pipelining connection).
-    const [done, identity] = await Promise.all([
-      store.operation(step.runId, step.stepId),
-      store.identity(step.system.id, step.identity.id),
-    ]);
+    // One after another: the connection runs one query at a time (and pg 9 refuses a second).
+    const done = await store.operation(step.runId, step.stepId);
+    const identity = await store.identity(step.system.id, step.identity.id);
     if (done !== undefined) return repeated(done, step);
     const effect = await applyEffect({ ...deps, store }, step, now, identity);
     await store.insertOperation(operationOf(step, effect), now.toISOString());

@@ -56,9 +56,9 @@ export async function applyEffect(
 
   if (step.action === 'create') {
     if (identity !== undefined) throw mismatch(step, `identity ${id} already exists (${identity.state})`);
-    // Two independent writes of one transaction, issued together.
-    const [, issued] = await Promise.all([store.insertIdentity(row('active'), at), issue(deps, step, now)]);
-    return issued;
+    // The store's writes one after another: on a connection, one query runs at a time.
+    await store.insertIdentity(row('active'), at);
+    return issue(deps, step, now);
   }
   if (identity === undefined) throw mismatch(step, `identity ${id} does not exist`);
   if (identity.state === 'retired') throw mismatch(step, `identity ${id} is retired`);
