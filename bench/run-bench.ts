@@ -20,13 +20,15 @@
  * Each worker warms up (`--warmup` runs), then every database is ANALYZEd (analyzeAll), then all
  * start together and run until each has done its share of `--runs` and `--seconds` have passed. The
  * warm-up is long enough for V8 to have compiled the hot code: after 200 runs, `perf` still found a
- * quarter of a Custos worker's CPU in TurboFan's compiler (7 % after 1,500), and the CPU per run of 4
- * workers fell from 3.4 to 2.5 ms. A server runs for days; every system gets the same warm-up. Afterwards: every Custos run is `completed` with its
- * records in order (RUN_RECORDS), the live ledger verifies (verifyLive); every DBOS workflow is SUCCESS.
+ * quarter of a Custos worker's CPU in TurboFan's compiler (7 % after 1,500, 1.7 % 50 s into a run),
+ * and the CPU per run of 4 workers fell from 3.4 to 2.5 ms. A server runs for days; every system gets
+ * the same warm-up, and each figure is at least 15 s of timed work (session 17: 6 s runs of one build
+ * varied by ±20 % on this VM). Afterwards: every Custos run is `completed` with its records in order
+ * (RUN_RECORDS), the live ledger verifies (verifyLive); every DBOS workflow is SUCCESS.
  *
  * Options: --workers 1,4  --inflight 32,128 (runs in flight per worker)  --runs N (at least N runs per
- *   configuration, default 1000)  --seconds S (and at least S seconds, default 6)  --warmup N (runs per
- *   worker before timing, default 1500)  --serial-runs N (the serial pass, default 200)  --dbos-pool N
+ *   configuration, default 1000)  --seconds S (and at least S seconds, default 15)  --warmup N (runs per
+ *   worker before timing, default 3000)  --serial-runs N (the serial pass, default 200)  --dbos-pool N
  *   (DBOS system-database pool and step pool per worker, default 10, the SDK's default)
  *   --only raw,custos,dbos-insert,dbos-noop  --no-serial  --no-results  --cpu-prof DIR (each worker
  *   writes a V8 CPU profile of its timed part there, <kind>-<prefix>.cpuprofile).
@@ -95,8 +97,8 @@ const RUN_RECORDS = [
 const WORKERS = listOption('workers', [1, 4]);
 const INFLIGHTS = listOption('inflight', [32, 128]);
 const RUNS = option('runs', 1000);
-const SECONDS = option('seconds', 6);
-const WARMUP = option('warmup', 1500);
+const SECONDS = option('seconds', 15);
+const WARMUP = option('warmup', 3000);
 const SERIAL_RUNS = option('serial-runs', 200);
 const SERIAL_WARMUP = 30;
 const DBOS_POOL = option('dbos-pool', 10);
