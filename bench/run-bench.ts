@@ -22,8 +22,8 @@
  * warm-up is long enough for V8 to have compiled the hot code: after 200 runs, `perf` still found a
  * quarter of a Custos worker's CPU in TurboFan's compiler (7 % after 1,500, 1.7 % 50 s into a run),
  * and the CPU per run of 4 workers fell from 3.4 to 2.5 ms. A server runs for days; every system gets
- * the same warm-up, and each figure is at least 15 s of timed work (session 17: 6 s runs of one build
- * varied by ±20 % on this VM). Afterwards: every Custos run is `completed` with its records in order
+ * the same warm-up, and each figure is at least 15 s of timed work (single short runs of one build
+ * vary by ±20 % on this VM). Afterwards: every Custos run is `completed` with its records in order
  * (RUN_RECORDS), the live ledger verifies (verifyLive); every DBOS workflow is SUCCESS.
  *
  * Options: --workers 1,4  --inflight 32,128 (runs in flight per worker)  --runs N (at least N runs per
