@@ -8,7 +8,7 @@ import { Ledger } from './ledger/ledger.js';
 import { hasLogKey, keyPaths, loadLogSigner, signerStateFile } from './keys/index.js';
 import { createInventory, type Inventory } from './inventory/index.js';
 import { BundleRegistry } from './workflows/index.js';
-import { CedarMemo, CedarThread } from './policy/index.js';
+import { CedarMemo, CedarThread, type CedarMemoStats } from './policy/index.js';
 import { loadFingerprintKey, loadOrCreateRunKeys } from './keys/index.js';
 import { authorityJwks, createAuthorityIssuer, createAuthorityVerifier } from './authority/index.js';
 import type { Connector } from './connectors/contract.js';
@@ -31,6 +31,8 @@ export interface Custos {
   tokens(): Promise<TokensConnector>;
   /** Ends expired rotation-overlap windows on every target that keeps them (the host loop's job). */
   sweepOverlaps(): Promise<SweepResult[]>;
+  /** How the run engine's decisions were evaluated (cedar-memo.ts); undefined until it has started. */
+  policyStats(): CedarMemoStats | undefined;
   readonly now: () => Date;
   close(): Promise<void>;
 }
@@ -48,8 +50,9 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
   const bundles = new BundleRegistry({ ledger, principals: (id) => inventory.getPrincipal(id) });
   const closers: (() => Promise<void>)[] = [];
   let parts: Promise<RunParts> | undefined;
+  let opened: RunParts | undefined;
   const open = (): Promise<RunParts> =>
-    (parts ??= openRunEngine(config, { ledger, inventory, bundles, now }, closers));
+    (parts ??= openRunEngine(config, { ledger, inventory, bundles, now }, closers).then((p) => (opened = p)));
   const runs = async (): Promise<RunEngine> => (await open()).engine;
   const tokens = async (): Promise<TokensConnector> => (await open()).tokens;
   const sweepTargets = async (): Promise<SweepResult[]> => (await open()).sweep();
@@ -62,6 +65,7 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
     runs,
     tokens,
     sweepOverlaps: sweepTargets,
+    policyStats: () => opened?.policy.stats(),
     now,
     close: async () => {
       for (const close of closers.reverse()) await close();
@@ -80,6 +84,7 @@ export async function openCustos(config: Config, now: () => Date = () => new Dat
 interface RunParts {
   readonly engine: RunEngine;
   readonly tokens: TokensConnector;
+  readonly policy: CedarMemo;
   readonly sweep: () => Promise<SweepResult[]>;
 }
 
@@ -125,9 +130,9 @@ async function openRunEngine(
   // remembered by request shape (cedar-memo.ts).
   const policy = new CedarThread();
   closers.push(() => policy.close());
-  const { evaluate } = new CedarMemo(policy.evaluate);
-  const engine = new RunEngine({ ...core, connectors, authority: issuer, evaluate });
+  const memo = new CedarMemo(policy.evaluate);
+  const engine = new RunEngine({ ...core, connectors, authority: issuer, evaluate: memo.evaluate });
   // Closed first (closers run in reverse): peers may take over this process's runs at once.
   closers.push(() => engine.stop());
-  return { engine, tokens, sweep };
+  return { engine, tokens, sweep, policy: memo };
 }

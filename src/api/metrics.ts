@@ -3,8 +3,9 @@
  * size and connector errors by target are read from the store at each scrape (the runs table, and
  * the ledger index: the time a run was routed to approvers and the time it was approved or
  * rejected, as its records say; every `run.failed` record by the system of the failed step), so
- * they hold for the whole installation and survive restarts. Request counts and durations, and
- * the time writes take to commit their ledger records, are measured by this process.
+ * they hold for the whole installation and survive restarts. Request counts and durations, the
+ * time writes take to commit their ledger records, and how policy decisions were evaluated are
+ * measured by this process.
  */
 import type { Custos } from '../main.js';
 import { RUN_STATES } from '../runs/index.js';
@@ -64,6 +65,20 @@ export class Metrics {
       renderFamily('custos_ledger_checkpoint_size', 'gauge', 'Tree size of the latest signed checkpoint', [
         { labels: {}, value: checkpoint?.size ?? 0 },
       ]),
+    );
+    // Measured by this process since it started: decisions answered from remembered Cedar answers
+    // (src/policy/cedar-memo.ts) and those Cedar evaluated.
+    const policy = this.custos.policyStats();
+    parts.push(
+      renderFamily(
+        'custos_policy_evaluations_total',
+        'counter',
+        "The run engine's policy decisions in this process, by where Cedar's answer came from",
+        [
+          { labels: { answer: 'evaluated' }, value: policy?.evaluated ?? 0 },
+          { labels: { answer: 'remembered' }, value: policy?.hits ?? 0 },
+        ],
+      ),
     );
     const failures = await read.query<{ target: string | null; n: number }>(
       "SELECT target, COUNT(*) AS n FROM ledger_index WHERE type = 'run.failed' GROUP BY target",

@@ -1,7 +1,7 @@
 /**
  * /metrics on both stores, in the Prometheus text format: runs by state, approval latency, ledger
  * size, connector errors by target — read from the store, so they equal what the store holds — and
- * the request and write timings this process measured.
+ * the request and write timings and policy evaluations this process measured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
@@ -51,10 +51,12 @@ for (const kind of storeKinds()) {
       };
       await file(ci, CI_TOKEN, 'deploy');
       const approve = await file(eve, ENGINEER_KEY, 'metrics');
+      // The same request for another key, with the same justification (which the API puts in the
+      // decision's context): Cedar's answer to the first is remembered for it (cedar-memo.ts).
       const deny = await file(
         eve,
         { ...ENGINEER_KEY, resource: { new: { name: 'denied-key', kind: 'api_key', system: 'tokens' } } },
-        'no',
+        'metrics',
       );
       expect(
         (
@@ -108,6 +110,9 @@ for (const kind of storeKinds()) {
       expect(m.get('custos_approval_latency_seconds_count{outcome="rejected"}')).toBe(1);
       expect(m.get('custos_approval_latency_seconds_bucket{outcome="approved",le="+Inf"}')).toBe(1);
       expect(m.get('custos_approval_latency_seconds_bucket{outcome="approved",le="60"}')).toBe(1);
+      // Four decisions, the engineer's second key request answered from memory.
+      expect(m.get('custos_policy_evaluations_total{answer="evaluated"}')).toBe(3);
+      expect(m.get('custos_policy_evaluations_total{answer="remembered"}')).toBe(1);
       expect(m.get('custos_http_requests_total{operation="fileRequest",status="201"}')).toBe(4);
       expect(m.get('custos_ledger_append_seconds_count{operation="fileRequest"}')).toBe(4);
       expect(m.get('custos_ledger_append_seconds_count{operation="approveRun"}')).toBe(1);
