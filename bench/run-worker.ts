@@ -122,13 +122,17 @@ function timedConnector(real: Connector): Connector {
   };
 }
 
-/** The auto-approved request of examples/bundle/policies/tokens.cedar (`tokens-ci-create`, low risk). */
-function tokenRequest(name: string): PlainRequest {
+/**
+ * The auto-approved request of examples/bundle/policies/tokens.cedar (`tokens-ci-create`, low risk).
+ * Its justification, one of its own, is in the decision's context, as the API puts it there
+ * (service/handlers-runs.ts) for a request whose context has none.
+ */
+function tokenRequest(name: string, justification: string): PlainRequest {
   return {
     principal: 'service:ci-pipeline',
     action: 'create',
     resource: { new: { name, kind: 'token', system: 'tokens', tags: ['service:payments'] } },
-    context: { durationMinutes: 60, justification: 'deploy payments' },
+    context: { durationMinutes: 60, justification },
   };
 }
 
@@ -204,7 +208,7 @@ async function custosDriver(job: RunJob): Promise<Driver> {
       const key = `${job.prefix}-${i}`;
       const { run, secrets } = await timedPhase('submit', () =>
         engine.submit({
-          request: tokenRequest(`bench-${key}`),
+          request: tokenRequest(`bench-${key}`, `bench run ${key}`),
           requester: 'service:ci-pipeline',
           justification: `bench run ${key}`,
           idempotencyKey: key,

@@ -152,10 +152,10 @@ forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
     const bundle = loadBundle(EXAMPLE_DIR);
     const cedar = counted();
     const memo = new CedarMemo(cedar.evaluate);
-    // The resource's id in the justification, and as a tag of the identity itself.
+    // The resource's id among the requested entitlements, and as a tag of the identity itself.
     const requests: DecisionRequest[] = [
-      { ...onIdentity('tokens', 'svc-a', ['service:payments']), context: { justification: 'svc-a' } },
-      { ...onIdentity('tokens', 'svc-b', ['service:payments']), context: { justification: 'svc-a' } },
+      { ...onIdentity('tokens', 'svc-a', ['service:payments']), context: { entitlements: ['svc-a'] } },
+      { ...onIdentity('tokens', 'svc-b', ['service:payments']), context: { entitlements: ['svc-a'] } },
       { ...onIdentity('tokens', 'svc-c', ['service:payments', 'x-svc-c-y']), context: {} },
       { ...onIdentity('tokens', 'svc-d', ['service:payments', 'x-svc-d-y']), context: {} },
     ].map((r) => ({ ...r, principal: 'service:ci-pipeline', action: 'rotate' }));
@@ -164,6 +164,49 @@ forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
     }
     // svc-a (twice) and svc-c, svc-d (twice each) never have a key; svc-b is remembered once.
     expect(memo.stats()).toMatchObject({ hits: 1, evaluated: 7 });
+  });
+
+  it('tells justifications apart only by whether they are empty, where policies read no more', async () => {
+    const rotate = (id: string, justification: unknown): DecisionRequest => ({
+      principal: 'person:eve',
+      action: 'rotate',
+      context: { durationMinutes: 60, justification: justification as string },
+      ...onIdentity('postgres', id, ['app:reporting']),
+    });
+    // The example bundle reads the justification only as `context.justification == ""`.
+    const example = loadBundle(EXAMPLE_DIR);
+    const cedar = counted();
+    const memo = new CedarMemo(cedar.evaluate);
+    const asked = [
+      rotate('svc-alpha', 'rotate after INC-42'),
+      rotate('svc-bravo', 'quarterly rotation'),
+      rotate('svc-charlie', ''),
+      rotate('svc-delta', ''),
+      // Not a string: Cedar refuses it, and it never shares a string's answer.
+      rotate('svc-echo', true),
+    ];
+    for (const request of asked) {
+      expect(await decideWith(example, request, memo.evaluate)).toEqual(decide(example, request));
+    }
+    expect(memo.stats()).toMatchObject({ hits: 2, evaluated: 3 });
+    expect(decide(example, asked[4]!).allowed).toBe(false);
+
+    // A policy that reads the text: each justification is evaluated.
+    const reading = loadBundleFromFiles(
+      withFile(
+        exampleFiles(),
+        'policies/incidents.cedar',
+        '@id("no-drills")\nforbid (principal, action, resource) when { context.justification like "*drill*" };\n',
+      ),
+    );
+    const strict = new CedarMemo(counted().evaluate);
+    const drill = rotate('svc-foxtrot', 'fire drill');
+    const real = rotate('svc-golf', 'rotate after INC-42');
+    for (const request of [real, drill]) {
+      expect(await decideWith(reading, request, strict.evaluate)).toEqual(decide(reading, request));
+    }
+    expect(decide(reading, real).allowed).not.toBe(decide(reading, drill).allowed);
+    expect(strict.stats()).toMatchObject({ hits: 0, evaluated: 2 });
   });
 
   it('keeps the answers of each bundle apart', async () => {
