@@ -19,7 +19,7 @@ import {
   type DecisionRequest,
   type LoadedBundle,
 } from '../../src/policy/index.js';
-import { EXAMPLE_DIR, erringTokensFiles, exampleFiles, withFile } from './support.js';
+import { EXAMPLE_DIR, REQUESTERS, erringTokensFiles, exampleFiles, withFile } from './support.js';
 
 /** Cedar on this thread, counting its calls. */
 function counted(): { evaluate: CedarEvaluator; calls: () => number } {
@@ -43,11 +43,7 @@ const PRINCIPALS = ['service:ci-pipeline', 'person:eve', 'person:bob', 'person:n
 /** An existing identity `id` on a system of `type`, as the resource, with its entities. */
 function onIdentity(type: (typeof SYSTEM_TYPES)[number], id: string, tags: string[]) {
   const entities = buildEntities({
-    principals: [
-      { id: 'service:ci-pipeline', groups: ['group:pipelines'] },
-      { id: 'person:eve', groups: ['group:engineering', 'group:dba', 'group:security'] },
-      { id: 'person:bob' },
-    ],
+    principals: REQUESTERS,
     systems: [{ id: 'sys', type, environment: 'prod' }],
     identities: [{ id, kind: type === 'tokens' ? 'token' : 'ai_agent', system: 'sys', tags }],
   });

@@ -21,7 +21,7 @@ import {
   type DecisionRequest,
   type LoadedBundle,
 } from '../../src/policy/index.js';
-import { EXAMPLE_DIR, erringTokensFiles } from './support.js';
+import { EXAMPLE_DIR, REQUESTERS, erringTokensFiles } from './support.js';
 
 const threads: CedarThread[] = [];
 afterEach(async () => {
@@ -39,11 +39,7 @@ function requests(): DecisionRequest[] {
   const out: DecisionRequest[] = [];
   for (const type of SYSTEM_TYPES) {
     const entities = buildEntities({
-      principals: [
-        { id: 'service:ci-pipeline', groups: ['group:pipelines'] },
-        { id: 'person:eve', groups: ['group:engineering', 'group:dba', 'group:security'] },
-        { id: 'person:bob' },
-      ],
+      principals: REQUESTERS,
       systems: [{ id: 'sys', type, environment: 'prod' }],
       identities: [{ id: 'agent', kind: 'ai_agent', system: 'sys', tags: ['service:payments'] }],
     });

@@ -2,9 +2,22 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { bundleFiles, checkBundleFiles, type BundleFile, type Problem } from '../../src/policy/index.js';
+import {
+  bundleFiles,
+  checkBundleFiles,
+  type BundleFile,
+  type PrincipalFixture,
+  type Problem,
+} from '../../src/policy/index.js';
 
 export const EXAMPLE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples/bundle');
+
+/** Requesters in and out of the example bundle's groups, as entity fixtures. */
+export const REQUESTERS = [
+  { id: 'service:ci-pipeline', groups: ['group:pipelines'] },
+  { id: 'person:eve', groups: ['group:engineering', 'group:dba', 'group:security'] },
+  { id: 'person:bob' },
+] as const satisfies readonly PrincipalFixture[];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
