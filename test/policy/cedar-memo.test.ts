@@ -50,6 +50,21 @@ function onIdentity(type: (typeof SYSTEM_TYPES)[number], id: string, tags: strin
   return { resource: { identity: id }, entities };
 }
 
+/** The CI pipeline asks to rotate the tokens identity `id`. */
+function ciRotates(id: string): DecisionRequest {
+  return {
+    principal: 'service:ci-pipeline',
+    action: 'rotate',
+    context: CONTEXTS[0],
+    ...onIdentity('tokens', id, ['service:payments']),
+  };
+}
+
+/** The example bundle with one more policy file. */
+function exampleWith(file: string, policies: string): LoadedBundle {
+  return loadBundleFromFiles(withFile(exampleFiles(), file, policies));
+}
+
 /**
  * Every action on every system type by requesters in and out of the bundle's groups, with contexts
  * that trip guardrails, each on several identities and new identities alike.
@@ -116,38 +131,27 @@ describe('remembered Cedar answers', () => {
 
   it('never answers for an identity a policy names from the answer for another', async () => {
     // The id is written with a Cedar escape, which no search of the policy's text would find.
-    const bundle = loadBundleFromFiles(
-      withFile(
-        exampleFiles(),
-        'policies/named.cedar',
-        `@id("no-rotating-the-special-one")
+    const bundle = exampleWith(
+      'policies/named.cedar',
+      `@id("no-rotating-the-special-one")
 forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
 `,
-      ),
     );
-    const cedar = counted();
-    const memo = new CedarMemo(cedar.evaluate);
-    const rotate = (id: string): DecisionRequest => ({
-      principal: 'service:ci-pipeline',
-      action: 'rotate',
-      context: CONTEXTS[0],
-      ...onIdentity('tokens', id, ['service:payments']),
-    });
-    const other = await decideWith(bundle, rotate('svc-other'), memo.evaluate);
+    const memo = new CedarMemo(counted().evaluate);
+    const other = await decideWith(bundle, ciRotates('svc-other'), memo.evaluate);
     expect(other.allowed).toBe(true);
-    const special = await decideWith(bundle, rotate('svc-special'), memo.evaluate);
-    expect(special).toEqual(decide(bundle, rotate('svc-special')));
+    const special = await decideWith(bundle, ciRotates('svc-special'), memo.evaluate);
+    expect(special).toEqual(decide(bundle, ciRotates('svc-special')));
     expect(special.allowed).toBe(false);
     expect(special.determiningPolicies).toEqual(['no-rotating-the-special-one']);
     // And another identity of the same shape is answered from memory.
-    expect(await decideWith(bundle, rotate('svc-third'), memo.evaluate)).toEqual(other);
+    expect(await decideWith(bundle, ciRotates('svc-third'), memo.evaluate)).toEqual(other);
     expect(memo.stats()).toMatchObject({ hits: 1, evaluated: 2 });
   });
 
   it('evaluates every time a request that names its resource elsewhere', async () => {
     const bundle = loadBundle(EXAMPLE_DIR);
-    const cedar = counted();
-    const memo = new CedarMemo(cedar.evaluate);
+    const memo = new CedarMemo(counted().evaluate);
     // The resource's id among the requested entitlements, and as a tag of the identity itself.
     const requests: DecisionRequest[] = [
       { ...onIdentity('tokens', 'svc-a', ['service:payments']), context: { entitlements: ['svc-a'] } },
@@ -171,8 +175,7 @@ forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
     });
     // The example bundle reads the justification only as `context.justification == ""`.
     const example = loadBundle(EXAMPLE_DIR);
-    const cedar = counted();
-    const memo = new CedarMemo(cedar.evaluate);
+    const memo = new CedarMemo(counted().evaluate);
     const asked = [
       rotate('svc-alpha', 'rotate after INC-42'),
       rotate('svc-bravo', 'quarterly rotation'),
@@ -188,12 +191,9 @@ forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
     expect(decide(example, asked[4]!).allowed).toBe(false);
 
     // A policy that reads the text: each justification is evaluated.
-    const reading = loadBundleFromFiles(
-      withFile(
-        exampleFiles(),
-        'policies/incidents.cedar',
-        '@id("no-drills")\nforbid (principal, action, resource) when { context.justification like "*drill*" };\n',
-      ),
+    const reading = exampleWith(
+      'policies/incidents.cedar',
+      '@id("no-drills")\nforbid (principal, action, resource) when { context.justification like "*drill*" };\n',
     );
     const strict = new CedarMemo(counted().evaluate);
     const drill = rotate('svc-foxtrot', 'fire drill');
@@ -208,24 +208,15 @@ forbid (principal, action, resource == Custos::Identity::"svc-sp\\u{65}cial");
   it('keeps the answers of each bundle apart', async () => {
     const example = loadBundle(EXAMPLE_DIR);
     // The same request, which one bundle allows and the other forbids.
-    const strict = loadBundleFromFiles(
-      withFile(
-        exampleFiles(),
-        'policies/freeze.cedar',
-        '@id("freeze")\nforbid (principal, action == Custos::Action::"rotate", resource);\n',
-      ),
+    const strict = exampleWith(
+      'policies/freeze.cedar',
+      '@id("freeze")\nforbid (principal, action == Custos::Action::"rotate", resource);\n',
     );
     const memo = new CedarMemo(counted().evaluate);
-    const rotate = (id: string): DecisionRequest => ({
-      principal: 'service:ci-pipeline',
-      action: 'rotate',
-      context: CONTEXTS[0],
-      ...onIdentity('tokens', id, ['service:payments']),
-    });
-    expect((await decideWith(example, rotate('svc-alpha'), memo.evaluate)).allowed).toBe(true);
-    expect((await decideWith(strict, rotate('svc-bravo'), memo.evaluate)).allowed).toBe(false);
-    expect((await decideWith(example, rotate('svc-charlie'), memo.evaluate)).allowed).toBe(true);
-    expect((await decideWith(strict, rotate('svc-delta'), memo.evaluate)).allowed).toBe(false);
+    expect((await decideWith(example, ciRotates('svc-alpha'), memo.evaluate)).allowed).toBe(true);
+    expect((await decideWith(strict, ciRotates('svc-bravo'), memo.evaluate)).allowed).toBe(false);
+    expect((await decideWith(example, ciRotates('svc-charlie'), memo.evaluate)).allowed).toBe(true);
+    expect((await decideWith(strict, ciRotates('svc-delta'), memo.evaluate)).allowed).toBe(false);
     expect(memo.stats()).toMatchObject({ hits: 2, evaluated: 2, size: 2 });
   });
 
