@@ -13,8 +13,14 @@ import { decodeBase64Strict, bytesEqual } from '../core/bytes.js';
 import { CustosError } from '../core/errors.js';
 import { validateDraft, type RecordDraft } from './record.js';
 import { assertNoSecrets, commit as commitValue } from './secrets.js';
-import { prepareDraft, sequencePrepared, type AppendedRecord, type PreparedDraft } from './sequencer.js';
-import type { Row, Sql, SqlParam, WriteConnection } from '../store/sql.js';
+import { prepareDraft, sequenceAndCommit, type AppendedRecord, type PreparedDraft } from './sequencer.js';
+import {
+  CommitOutcomeUnknown,
+  type Row,
+  type Sql,
+  type SqlParam,
+  type WriteConnection,
+} from '../store/sql.js';
 
 export interface LedgerTx extends Sql {
   /** Queues a record; it is written, with its index, when the transaction commits. */
@@ -89,7 +95,6 @@ export class LedgerWriter {
   private async runBatch(batch: Unit[]): Promise<void> {
     const { conn, now } = this.deps;
     let appended: AppendedRecord[];
-    let committing = false;
     // A unit alone in its transaction needs no savepoint: if it throws, the transaction is rolled back.
     const alone = batch.length === 1 ? batch[0] : undefined;
     try {
@@ -102,32 +107,37 @@ export class LedgerWriter {
       }
       const ok = batch.filter((u) => u.failed === undefined);
       const drafts = ok.flatMap((u) => u.drafts);
-      appended = drafts.length > 0 ? await sequencePrepared(conn, drafts, now) : [];
-      committing = true;
-      await conn.commit();
+      if (drafts.length > 0) appended = await sequenceAndCommit(conn, drafts, now);
+      else {
+        appended = [];
+        await conn.commit().catch((e: unknown) => {
+          throw new CommitOutcomeUnknown(e);
+        });
+      }
     } catch (cause) {
       await conn.rollback().catch(() => undefined);
       // A COMMIT that fails (e.g. the connection dropped) may or may not have been applied: say so,
       // so that callers verify before retrying instead of assuming nothing happened.
-      const error = committing
-        ? new CustosError(
-            'LEDGER_APPEND_FAILED',
-            'the commit failed; whether the change was recorded is unknown',
-            {
-              cause,
-              retryable: true,
-              details: { outcome: 'unknown' },
-            },
-          )
-        : new CustosError(
-            'LEDGER_APPEND_FAILED',
-            'the ledger could not record the change; nothing was written',
-            {
-              cause,
-              retryable: true,
-              details: { outcome: 'not_written' },
-            },
-          );
+      const error =
+        cause instanceof CommitOutcomeUnknown
+          ? new CustosError(
+              'LEDGER_APPEND_FAILED',
+              'the commit failed; whether the change was recorded is unknown',
+              {
+                cause,
+                retryable: true,
+                details: { outcome: 'unknown' },
+              },
+            )
+          : new CustosError(
+              'LEDGER_APPEND_FAILED',
+              'the ledger could not record the change; nothing was written',
+              {
+                cause,
+                retryable: true,
+                details: { outcome: 'not_written' },
+              },
+            );
       for (const unit of batch) unit.reject(unit.failed ?? error);
       return;
     }
@@ -161,6 +171,7 @@ export class LedgerWriter {
 class UnitTx implements LedgerTx {
   readonly dialect;
   opened = false;
+  private opening: Promise<void> | undefined;
   private closed = false;
   private nested = 0;
 
@@ -178,12 +189,18 @@ class UnitTx implements LedgerTx {
     this.closed = true;
   }
 
-  private async open(): Promise<void> {
-    if (this.closed) throw new TypeError('transaction used after its body returned');
-    if (!this.opened) {
+  /**
+   * Resolves when the unit's savepoint is open. Every statement waits for the same promise, so
+   * statements a body issues together (the connection may send them before the first is
+   * answered) reach the server in the order they were issued.
+   */
+  private open(): Promise<void> {
+    if (this.closed) return Promise.reject(new TypeError('transaction used after its body returned'));
+    if (this.opening === undefined) {
       this.opened = true;
-      if (this.savepoint !== undefined) await this.conn.savepoint(this.savepoint);
+      this.opening = this.savepoint === undefined ? Promise.resolve() : this.conn.savepoint(this.savepoint);
     }
+    return this.opening;
   }
 
   async query<T extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {

@@ -1,7 +1,8 @@
 /**
  * Assigns indexes and writes records, leaf/node hashes and the new head, all inside the current
- * (group) transaction and under the ledger lock, so concurrent processes get contiguous indexes
- * with no duplicates and no gaps, and a record commits together with the state change it records.
+ * (group) transaction and under the ledger lock, then commits it: concurrent processes get
+ * contiguous indexes with no duplicates and no gaps, and a record commits together with the state
+ * change it records.
  */
 import { canonicalize, canonicalizeFast, emitMember, sortedKeys } from '../core/canonical-json.js';
 import { encodeBase64, utf8 } from '../core/bytes.js';
@@ -141,21 +142,13 @@ function utf8Pooled(text: string): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** Writes drafts in order; returns one AppendedRecord per draft. Call inside an open transaction. */
-export function sequence(
-  conn: WriteConnection,
-  drafts: readonly RecordDraft[],
-  now: () => Date,
-): Promise<AppendedRecord[]> {
-  return sequencePrepared(
-    conn,
-    drafts.map((draft) => ({ draft, gaps: undefined, refs: '' })),
-    now,
-  );
-}
-
-/** sequence() for drafts prepared (checked and canonicalised) when they were queued. */
-export async function sequencePrepared(
+/**
+ * Sequences prepared drafts (checked and canonicalised when they were queued) under the ledger
+ * lock, writes them with their tree nodes and the new head, and commits the open transaction.
+ * Returns one AppendedRecord per draft, in order. Rejects with CommitOutcomeUnknown when the
+ * transaction may have committed, with any other error when it did not.
+ */
+export async function sequenceAndCommit(
   conn: WriteConnection,
   drafts: readonly PreparedDraft[],
   now: () => Date,
@@ -179,12 +172,11 @@ export async function sequencePrepared(
     prev = leaf;
   }
   // The first failure fails the batch (and the server aborts the rest of the transaction).
-  const changed = await conn.writeSequenced({
+  await conn.commitSequenced({
     records,
     nodes,
     head: [range.size, encodeCompact(range), prev ?? null, time],
     fromSize: head.size,
   });
-  if (changed !== 1) throw new Error('ledger head moved under the ledger lock');
   return appended;
 }

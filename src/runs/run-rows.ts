@@ -60,14 +60,16 @@ export async function updateRunRows(sql: Sql, rows: readonly RunRowUpdate[]): Pr
   const set = RUN_UPDATE_COLUMNS.map((c) =>
     c === 'attempts' ? `${c} = CAST(v.${c} AS INTEGER)` : `${c} = v.${c}`,
   ).join(', ');
-  for (const chunk of chunks(rows)) {
-    const found = await sql.query<{ id: string }>(
-      `WITH v(${columns.join(', ')}) AS (VALUES ${tuples(chunk.length, columns.length)})
+  const found = await Promise.all(
+    chunks(rows).map((chunk) =>
+      sql.query<{ id: string }>(
+        `WITH v(${columns.join(', ')}) AS (VALUES ${tuples(chunk.length, columns.length)})
        UPDATE runs SET ${set} FROM v WHERE runs.id = v.id AND runs.state = v.from_state RETURNING runs.id`,
-      chunk.flatMap((r) => [r.id, r.from, ...r.values]),
-    );
-    for (const r of found) moved.add(r.id);
-  }
+        chunk.flatMap((r) => [r.id, r.from, ...r.values]),
+      ),
+    ),
+  );
+  for (const r of found.flat()) moved.add(r.id);
   return moved;
 }
 
@@ -88,16 +90,18 @@ export function stepKey(runId: string, stepId: string): string {
 /** Moves steps still in their `from` status; returns the stepKey of those that moved. */
 export async function updateStepRows(sql: Sql, rows: readonly StepRowUpdate[]): Promise<Set<string>> {
   const moved = new Set<string>();
-  for (const chunk of chunks(rows)) {
-    const found = await sql.query<{ run_id: string; step_id: string }>(
-      `WITH v(run_id, step_id, from_status, status, prior, outputs) AS (VALUES ${tuples(chunk.length, 6)})
+  const found = await Promise.all(
+    chunks(rows).map((chunk) =>
+      sql.query<{ run_id: string; step_id: string }>(
+        `WITH v(run_id, step_id, from_status, status, prior, outputs) AS (VALUES ${tuples(chunk.length, 6)})
        UPDATE run_steps SET status = v.status, prior = COALESCE(v.prior, run_steps.prior),
          outputs = COALESCE(v.outputs, run_steps.outputs)
        FROM v WHERE run_steps.run_id = v.run_id AND run_steps.step_id = v.step_id AND run_steps.status = v.from_status
        RETURNING run_steps.run_id, run_steps.step_id`,
-      chunk.flatMap((r) => [r.runId, r.stepId, r.from, r.to, r.prior, r.outputs]),
-    );
-    for (const r of found) moved.add(stepKey(r.run_id, r.step_id));
-  }
+        chunk.flatMap((r) => [r.runId, r.stepId, r.from, r.to, r.prior, r.outputs]),
+      ),
+    ),
+  );
+  for (const r of found.flat()) moved.add(stepKey(r.run_id, r.step_id));
   return moved;
 }

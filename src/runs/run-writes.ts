@@ -241,35 +241,54 @@ async function writeTogether(
     }
   });
   // A filed run's row is inserted as its changes leave it (a request decided and started at once
-  // is written once, executing); every other run's row moves from the state its writer read.
-  await insertRunRows(
-    tx,
-    planned.flatMap((p) => (p.write.insert === undefined ? [] : [runInsertRow(p, p.write.insert.request)])),
-  );
+  // is written once, executing); every other run's row moves from the state its writer read. The
+  // four statements are issued together (the write connection sends them back to back): a run that
+  // moved on concurrently is rare, and it fails the whole write, whose steps then must not move
+  // either (writeRuns retries each write of a merged body alone, where it fails alone).
   const updates: RunRowUpdate[] = planned
     .filter((p) => p.moved && p.write.insert === undefined)
     .map((p) => ({ id: p.write.run.id, from: p.write.run.state, values: runRowValues(p.final, p.write.at) }));
-  const moved = updates.length === 0 ? new Set<string>() : await updateRunRows(tx, updates);
-  const kept = planned.filter((p) => {
-    if (!p.moved || p.write.insert !== undefined || moved.has(p.write.run.id)) return true;
-    settled[p.index] = { status: 'rejected', reason: movedOn(p.write.run.id) };
-    return false;
-  });
-  await insertStepRows(
-    tx,
-    kept.flatMap((p) => (p.write.steps ?? []).map((s) => stepInsertRow(p.write.run.id, s))),
-  );
-  const stepMoves: StepRowUpdate[] = kept.flatMap((p) =>
+  const stepMoves: StepRowUpdate[] = planned.flatMap((p) =>
     p.moves.map((m) => ({ runId: p.write.run.id, ...m })),
   );
-  const stepsMoved = stepMoves.length === 0 ? new Set<string>() : await updateStepRows(tx, stepMoves);
+  const results = await Promise.allSettled([
+    insertRunRows(
+      tx,
+      planned.flatMap((p) => (p.write.insert === undefined ? [] : [runInsertRow(p, p.write.insert.request)])),
+    ),
+    updates.length === 0 ? new Set<string>() : updateRunRows(tx, updates),
+    insertStepRows(
+      tx,
+      planned.flatMap((p) => (p.write.steps ?? []).map((s) => stepInsertRow(p.write.run.id, s))),
+    ),
+    stepMoves.length === 0 ? new Set<string>() : updateStepRows(tx, stepMoves),
+  ]);
+  failIfAnyFailed(updates, results[1], results);
+  const stepsMoved = results[3].status === 'fulfilled' ? results[3].value : new Set<string>();
   const missing = stepMoves.find((m) => !stepsMoved.has(stepKey(m.runId, m.stepId)));
   if (missing !== undefined) throw stepMovedOn(missing.runId, missing.stepId);
-  for (const p of kept) for (const record of p.records) await tx.append(record);
+  for (const p of planned) for (const record of p.records) await tx.append(record);
   await inBody(tx, async () => {
-    for (const p of kept) await p.write.after?.(tx, p.final);
+    for (const p of planned) await p.write.after?.(tx, p.final);
   });
-  for (const p of kept) settled[p.index] = { status: 'fulfilled', value: p.final };
+  for (const p of planned) settled[p.index] = { status: 'fulfilled', value: p.final };
+}
+
+/**
+ * The four statements' results, once all have settled: a run that did not move fails the write as
+ * having moved on (whatever failed after it: its steps cannot move either), then the first
+ * statement that failed fails it.
+ */
+function failIfAnyFailed(
+  updates: readonly RunRowUpdate[],
+  moved: PromiseSettledResult<ReadonlySet<string>>,
+  results: readonly PromiseSettledResult<unknown>[],
+): void {
+  if (moved.status === 'fulfilled') {
+    const stayed = updates.find((u) => !moved.value.has(u.id));
+    if (stayed !== undefined) throw movedOn(stayed.id);
+  }
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** In RUN_INSERT_COLUMNS order: the run as filed, in the state its changes leave it. */

@@ -101,12 +101,15 @@ export async function insertRows(
   columns: readonly string[],
   rows: readonly (readonly SqlParam[])[],
 ): Promise<void> {
-  for (const chunk of chunks(rows)) {
-    await sql.run(
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
-      chunk.flat(),
-    );
-  }
+  // Issued together: a write connection sends them back to back.
+  await Promise.all(
+    chunks(rows).map((chunk) =>
+      sql.run(
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(chunk.length, columns.length)}`,
+        chunk.flat(),
+      ),
+    ),
+  );
 }
 
 /**

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { CustosError } from '../core/errors.js';
 import { redactUrl } from '../config/config.js';
 import {
+  CommitOutcomeUnknown,
   HEAD_SELECT,
   HEAD_UPDATE,
   type Row,
@@ -84,7 +85,7 @@ class PostgresSql implements Sql {
 // fixed sizes, so a connection prepares only a handful of statements; the last few rows go in
 // one unprepared statement.
 const MAX_ROWS_PER_INSERT = 1024;
-// A sequenced batch up to this many parameters goes as one unprepared statement (writeSequenced).
+// A sequenced batch up to this many parameters goes as one unprepared statement (sequencedWrites).
 const ONE_STATEMENT_PARAMS = 2000;
 const SMALLER_INSERTS = [256, 64] as const;
 
@@ -100,6 +101,19 @@ function valuesOf(
     for (let c = 0; c < width; c++) values[r * width + c] = row[c];
   }
   return values;
+}
+
+/**
+ * The head's UPDATE as a WITH clause and the statement's result, its placeholders numbered after
+ * `before` others: `1 / count(*)` fails with division_by_zero when no head row changed (the head
+ * moved), so the statement fails instead of reporting it, and the COMMIT behind it rolls back.
+ */
+function checkedHeadUpdate(before: number): string {
+  const update = numberPlaceholders(HEAD_UPDATE).replace(
+    /\$(\d+)/g,
+    (_m, n: string) => `$${before + Number(n)}`,
+  );
+  return `h AS (${update} RETURNING 1) SELECT 1 / count(*) AS one FROM h`;
 }
 
 class PostgresWriteConnection extends PostgresSql implements WriteConnection {
@@ -130,19 +144,43 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
   readHeadForUpdate<T extends Row = Row>(): Promise<T[]> {
     return this.query<T>(`${HEAD_SELECT} FOR UPDATE`);
   }
+
   /**
-   * A small batch (a group commit of a few runs) as ONE statement: the inserts as data-modifying
-   * WITH clauses of the head's UPDATE, one round trip instead of three. A large batch goes as
-   * prepared multi-row INSERTs (insertMany), which the server plans once per connection.
+   * The sequenced writes and the COMMIT, sent back to back (this connection is in pipeline mode):
+   * one round trip. A statement the server refuses aborts the transaction, and the COMMIT behind it
+   * then rolls back; so does a head that moved, since the head's UPDATE divides by the number of
+   * rows it changed.
    */
-  async writeSequenced(write: SequencedWrite): Promise<number> {
+  async commitSequenced(write: SequencedWrite): Promise<void> {
+    const writes = Promise.all(this.sequencedWrites(write));
+    const commit = this.client.query('COMMIT');
+    const [written, committed] = await Promise.allSettled([writes, commit]);
+    if (written.status === 'rejected') {
+      // The server's refusal is an answer (nothing committed); a lost connection is not.
+      throw written.reason instanceof pg.DatabaseError
+        ? written.reason
+        : new CommitOutcomeUnknown(written.reason);
+    }
+    if (committed.status === 'rejected') throw new CommitOutcomeUnknown(committed.reason);
+    // COMMIT of a transaction that failed earlier answers ROLLBACK, without an error.
+    if (committed.value.command !== 'COMMIT') {
+      throw new Error(`the transaction was rolled back at COMMIT (${committed.value.command})`);
+    }
+  }
+
+  /**
+   * A small batch (a group commit of a few runs) as ONE statement, the inserts as data-modifying
+   * WITH clauses of the head's UPDATE; a large one as prepared multi-row INSERTs (issueInserts),
+   * which the server plans once per connection, then the head's UPDATE. Issued now, answered later.
+   */
+  private sequencedWrites(write: SequencedWrite): Promise<unknown>[] {
     const { records, nodes, head, fromSize } = write;
     if (2 * records.length + 3 * nodes.length > ONE_STATEMENT_PARAMS) {
-      // One after another: a pg connection runs one query at a time whatever the caller does (and
-      // pg 9 refuses a query issued while another runs).
-      await this.insertMany('ledger_records', ['idx', 'data'], records);
-      await this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], nodes);
-      return this.run(HEAD_UPDATE, [...head, fromSize]);
+      return [
+        ...this.issueInserts('ledger_records', ['idx', 'data'], records),
+        ...this.issueInserts('ledger_nodes', ['level', 'idx', 'hash'], nodes),
+        this.client.query(`WITH ${checkedHeadUpdate(0)}`, [...head, fromSize]),
+      ];
     }
     const values: unknown[] = [];
     const tuples = (rows: readonly (readonly SqlParam[])[]) =>
@@ -150,26 +188,31 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
     const parts = [`r AS (INSERT INTO ledger_records (idx,data) VALUES ${tuples(records)})`];
     if (nodes.length > 0)
       parts.push(`n AS (INSERT INTO ledger_nodes (level,idx,hash) VALUES ${tuples(nodes)})`);
-    const update = numberPlaceholders(HEAD_UPDATE).replace(
-      /\$(\d+)/g,
-      (_m, n: string) => `$${values.length + Number(n)}`,
-    );
+    parts.push(checkedHeadUpdate(values.length));
     values.push(...head, fromSize);
-    const result = await this.client.query(`WITH ${parts.join(', ')} ${update}`, values);
-    return result.rowCount ?? 0;
+    return [this.client.query(`WITH ${parts.join(', ')}`, values)];
   }
 
-  /**
-   * Multi-row INSERTs in a few fixed sizes, each a named prepared statement of this connection:
-   * the server parses and plans a statement of thousands of placeholders once per connection
-   * instead of once per commit, and the statement texts are built once.
-   */
   async insertMany(
     table: string,
     columns: readonly string[],
     rows: readonly (readonly SqlParam[])[],
   ): Promise<void> {
+    await Promise.all(this.issueInserts(table, columns, rows));
+  }
+
+  /**
+   * Multi-row INSERTs in a few fixed sizes, each a named prepared statement of this connection:
+   * the server parses and plans a statement of thousands of placeholders once per connection
+   * instead of once per commit, and the statement texts are built once. All are sent at once.
+   */
+  private issueInserts(
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly SqlParam[])[],
+  ): Promise<unknown>[] {
     const width = columns.length;
+    const issued: Promise<unknown>[] = [];
     // PostgreSQL accepts at most 65535 bind parameters per statement.
     const largest = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMS / width)));
     let start = 0;
@@ -178,7 +221,7 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
       const statement = this.insertStatement(table, columns, size);
       while (rows.length - start >= size) {
         const values = valuesOf(rows, start, size, width);
-        await this.client.query({ name: statement.name, text: statement.text, values });
+        issued.push(this.client.query({ name: statement.name, text: statement.text, values }));
         start += size;
       }
     }
@@ -190,8 +233,9 @@ class PostgresWriteConnection extends PostgresSql implements WriteConnection {
         { length: rest },
         (_, r) => `(${columns.map((_c, c) => `$${r * width + c + 1}`).join(',')})`,
       ).join(',')}`;
-      await this.client.query(text, valuesOf(rows, start, rest, width));
+      issued.push(this.client.query(text, valuesOf(rows, start, rest, width)));
     }
+    return issued;
   }
 
   private insertStatement(
@@ -238,7 +282,11 @@ const SESSION_OPTIONS = `-c random_page_cost=1.1 -c ${ISOLATION}`;
 
 export async function openPostgresStore(url: string): Promise<Store> {
   const config = { connectionString: url, types, options: SESSION_OPTIONS };
-  const client = new pg.Client(config);
+  // Pipeline mode: a query is sent at once, not after the answer to the one before, so the ledger's
+  // group commit sends its sequenced writes and its COMMIT in one round trip (commitSequenced), and
+  // statements issued together go together. The server still runs them in order, each as it would
+  // alone; pg refuses portal queries (cursors) on such a client, and Custos uses none.
+  const client = new pg.Client({ ...config, pipeline: true });
   const pool = new pg.Pool({ ...config, max: 4 });
   // A terminated idle connection emits 'error'; without a listener Node would crash.
   client.on('error', () => undefined);

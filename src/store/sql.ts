@@ -34,11 +34,14 @@ export interface WriteConnection extends Sql {
    */
   readHeadForUpdate<T extends Row = Row>(): Promise<T[]>;
   /**
-   * Writes what the ledger sequencer produced, in the current transaction: the records and their
-   * tree nodes, and the new head only if the head still has `fromSize` records. Returns the number
-   * of head rows changed (0: the head moved). PostgreSQL sends a small batch as one statement.
+   * Writes what the ledger sequencer produced in the current transaction, and commits it: the
+   * records and their tree nodes, and the new head only if the head still has `fromSize` records
+   * (otherwise the write fails, and the transaction rolls back instead of committing). PostgreSQL
+   * sends the writes and the COMMIT back to back without waiting for the writes' answers (pipeline
+   * mode). Rejects with CommitOutcomeUnknown when the transaction may have committed (the commit,
+   * or the connection, failed), with any other error when it certainly did not.
    */
-  writeSequenced(write: SequencedWrite): Promise<number>;
+  commitSequenced(write: SequencedWrite): Promise<void>;
   /** Inserts many rows in few round trips. */
   insertMany(
     table: string,
@@ -55,6 +58,16 @@ export interface SequencedWrite {
   /** The new `ledger_head`: size, compact, last_leaf, last_time. */
   readonly head: readonly [number, Uint8Array, Uint8Array | null, string];
   readonly fromSize: number;
+}
+
+/**
+ * A commit whose outcome could not be learnt (its answer, or the connection, was lost): the
+ * transaction may or may not have committed. The cause is kept.
+ */
+export class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super('the commit failed; whether the transaction committed is unknown', { cause });
+  }
 }
 
 export const HEAD_SELECT =

@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CustosError } from '../core/errors.js';
 import {
+  CommitOutcomeUnknown,
   HEAD_SELECT,
   HEAD_UPDATE,
   type Row,
@@ -77,10 +78,17 @@ class SqliteWriteConnection extends SqliteSql implements WriteConnection {
     // BEGIN IMMEDIATE already holds SQLite's single write lock.
     return this.query<T>(HEAD_SELECT);
   }
-  async writeSequenced(write: SequencedWrite): Promise<number> {
+  async commitSequenced(write: SequencedWrite): Promise<void> {
     await this.insertMany('ledger_records', ['idx', 'data'], write.records);
     await this.insertMany('ledger_nodes', ['level', 'idx', 'hash'], write.nodes);
-    return this.run(HEAD_UPDATE, [...write.head, write.fromSize]);
+    if ((await this.run(HEAD_UPDATE, [...write.head, write.fromSize])) !== 1) {
+      throw new Error('ledger head moved under the ledger lock');
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (cause) {
+      throw new CommitOutcomeUnknown(cause);
+    }
   }
   /**
    * Multi-row INSERT statements (each prepared once): binding N rows to one statement costs one

@@ -96,15 +96,18 @@ async function effectsOf(
 ): Promise<{ settled: PromiseSettledResult<ApplyResult>[]; recorders: EffectRecorder[] }> {
   const conn = deps.store.conn;
   const identityKeys = steps.map((s) => [s.system.id, s.identity.id] as const);
-  const ops = await operationsOf(
-    conn,
-    steps.map((s) => [s.runId, s.stepId] as const),
-  );
-  const identities = await identitiesOf(conn, identityKeys);
-  // A create reads no credentials: only the steps that change an existing identity need them.
-  const creds = steps.some((s) => s.action !== 'create')
-    ? await credentialsOf(conn, identityKeys)
-    : new Map<string, never[]>();
+  // Issued together: the connection sends them back to back. A create reads no credentials: only
+  // the steps that change an existing identity need them.
+  const [ops, identities, creds] = await Promise.all([
+    operationsOf(
+      conn,
+      steps.map((s) => [s.runId, s.stepId] as const),
+    ),
+    identitiesOf(conn, identityKeys),
+    steps.some((s) => s.action !== 'create')
+      ? credentialsOf(conn, identityKeys)
+      : new Map<string, readonly never[]>(),
+  ]);
   const recorders: EffectRecorder[] = [];
   const settled = await Promise.allSettled(
     steps.map(async (step) => {

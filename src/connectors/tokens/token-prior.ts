@@ -32,8 +32,11 @@ const priorSchema = z.object({
 export function readPriorStates(store: TokenStore, steps: readonly Step[]): Promise<PriorState[]> {
   return store.reading(async () => {
     const keys = steps.map((s) => [s.system.id, s.identity.id] as const);
-    const identities = await identitiesOf(store.conn, keys);
-    const credentials = await credentialsOf(store.conn, keys);
+    // Issued together: the connection sends them back to back.
+    const [identities, credentials] = await Promise.all([
+      identitiesOf(store.conn, keys),
+      credentialsOf(store.conn, keys),
+    ]);
     return keys.map(([system, id]) => {
       const key = pairKey(system, id);
       return priorOf(identities.get(key), credentials.get(key) ?? []);

@@ -42,14 +42,18 @@ export async function verifyMany(
   const { store } = deps;
   const now = deps.now();
   const identities = items.map((i) => [i.step.system.id, i.step.identity.id] as const);
-  const read = await store.reading(async () => ({
-    ops: await operationsOf(
-      store.conn,
-      items.map((i) => [i.step.runId, i.step.stepId] as const),
-    ),
-    identities: await identitiesOf(store.conn, identities),
-    creds: await credentialsOf(store.conn, identities),
-  }));
+  // The three reads are issued together: the connection sends them back to back.
+  const read = await store.reading(async () => {
+    const [ops, found, creds] = await Promise.all([
+      operationsOf(
+        store.conn,
+        items.map((i) => [i.step.runId, i.step.stepId] as const),
+      ),
+      identitiesOf(store.conn, identities),
+      credentialsOf(store.conn, identities),
+    ]);
+    return { ops, identities: found, creds };
+  });
   const states = items.map(({ step }): StepState => {
     const key = pairKey(step.system.id, step.identity.id);
     return {
