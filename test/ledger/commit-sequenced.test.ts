@@ -41,9 +41,10 @@ for (const kind of storeKinds()) {
         await conn.run('CREATE TABLE demo (id TEXT PRIMARY KEY)');
         await conn.begin();
         await conn.run('INSERT INTO demo (id) VALUES (?)', ['with the records']);
-        const error: unknown = await conn
-          .commitSequenced(write(before.size, n, before.size + 7))
-          .then(() => undefined, (e: unknown) => e);
+        const error: unknown = await conn.commitSequenced(write(before.size, n, before.size + 7)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         await conn.rollback().catch(() => undefined);
         expect(error).toBeInstanceOf(Error);
         // The outcome is known: nothing committed.
