@@ -81,18 +81,43 @@ export class LedgerWriter {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Runs batches while callers queue. A batch's callers are answered once the next batch has been
+   * started, from the event loop's next check phase (or when that batch ends, if sooner): what they
+   * do next (often a good deal of work before their next await) then runs while the next batch's
+   * first statements are at the database, instead of before they are sent. Batches are answered in
+   * order, and all before the drain ends.
+   */
   private async drain(): Promise<void> {
+    let settle: (() => void) | undefined;
+    let deferred: (() => void) | undefined;
+    const answer = () => {
+      const waiting = deferred;
+      deferred = undefined;
+      waiting?.();
+    };
     try {
       // Let callers that are arriving in the same tick join the first batch.
       await new Promise<void>((r) => setImmediate(r));
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) {
+        const running = this.runBatch(this.queue.splice(0, this.maxBatch));
+        if (settle !== undefined) {
+          deferred = settle;
+          setImmediate(answer);
+        }
+        settle = await running;
+        answer();
+      }
     } finally {
       // Synchronously after the last emptiness check: a caller queued later starts a new drain.
       this.draining = undefined;
+      answer();
+      settle?.();
     }
   }
 
-  private async runBatch(batch: Unit[]): Promise<void> {
+  /** Runs one batch; returns what answers its callers, committed or failed. */
+  private async runBatch(batch: Unit[]): Promise<() => void> {
     const { conn, now } = this.deps;
     let appended: AppendedRecord[];
     // A unit alone in its transaction needs no savepoint: if it throws, the transaction is rolled back.
@@ -102,8 +127,10 @@ export class LedgerWriter {
       for (const [i, unit] of batch.entries()) await this.runUnit(unit, alone ? undefined : `u${i}`);
       if (alone?.failed !== undefined) {
         await conn.rollback().catch(() => undefined);
-        alone.reject(alone.failed);
-        return;
+        const failed: unknown = alone.failed;
+        return () => {
+          alone.reject(failed);
+        };
       }
       const ok = batch.filter((u) => u.failed === undefined);
       const drafts = ok.flatMap((u) => u.drafts);
@@ -138,19 +165,23 @@ export class LedgerWriter {
                 details: { outcome: 'not_written' },
               },
             );
-      for (const unit of batch) unit.reject(unit.failed ?? error);
-      return;
+      return () => {
+        for (const unit of batch) unit.reject(unit.failed ?? error);
+      };
     }
-    let next = 0;
-    for (const unit of batch) {
-      if (unit.failed !== undefined) {
-        unit.reject(unit.failed);
-        continue;
+    const committed = appended;
+    return () => {
+      let next = 0;
+      for (const unit of batch) {
+        if (unit.failed !== undefined) {
+          unit.reject(unit.failed);
+          continue;
+        }
+        const records = committed.slice(next, next + unit.drafts.length);
+        next += unit.drafts.length;
+        unit.resolve({ value: unit.value, records });
       }
-      const records = appended.slice(next, next + unit.drafts.length);
-      next += unit.drafts.length;
-      unit.resolve({ value: unit.value, records });
-    }
+    };
   }
 
   private async runUnit(unit: Unit, savepoint: string | undefined): Promise<void> {
