@@ -109,6 +109,21 @@ export function loadText(): string {
     .join(' / ');
 }
 
+/**
+ * CPU time the hypervisor gave to other guests while this VM wanted it (the `steal` column of
+ * /proc/stat, all CPUs), in ms; undefined where there is no /proc/stat. On a shared VM it is what
+ * makes the same code measure differently from one hour to the next.
+ */
+export function stolenCpuMs(): number | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    // cpu user nice system idle iowait irq softirq steal ..., in USER_HZ (100 per second on Linux).
+    return (Number(cpu[8]) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export function sh(cmd: string, args: readonly string[]): string {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

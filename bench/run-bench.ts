@@ -63,6 +63,7 @@ import {
   postmasterPid,
   processTreeCpuMs,
   sh,
+  stolenCpuMs,
   wordsOption,
   waitForWorker,
   describePostgres,
@@ -139,7 +140,7 @@ async function runWorkers(
   jobs: readonly RunJob[],
   beforeGo: () => Promise<void>,
   pgPid: number,
-): Promise<{ results: RunDone[]; wallMs: number; pgCpuMs: number }> {
+): Promise<{ results: RunDone[]; wallMs: number; pgCpuMs: number; stolenMs: number }> {
   const script = path.join(HERE, 'run-worker.ts');
   const children: ChildProcess[] = jobs.map(() =>
     fork(script, [], {
@@ -162,14 +163,17 @@ async function runWorkers(
     await beforeGo();
     const done = children.map((c) => waitFor(c, 'done'));
     const cpu0 = processTreeCpuMs(pgPid);
+    const stolen0 = stolenCpuMs();
     const t0 = performance.now();
     children.forEach((c) => send(c, { type: 'go' }));
     const results = (await Promise.all(done)) as RunDone[];
     const wallMs = performance.now() - t0;
     const pgCpuMs = processTreeCpuMs(pgPid) - cpu0;
+    const stolen1 = stolenCpuMs();
     children.forEach((c) => send(c, { type: 'close' }));
     await Promise.all(exits);
-    return { results, wallMs, pgCpuMs };
+    const stolenMs = stolen0 === undefined || stolen1 === undefined ? NaN : stolen1 - stolen0;
+    return { results, wallMs, pgCpuMs, stolenMs };
   } catch (e) {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(exits);
@@ -216,9 +220,15 @@ interface Measured {
   readonly workerCpuUs: number;
   readonly pgCpuUs: number;
   readonly coresBusy: number;
+  /** Cores' worth of CPU the hypervisor gave to other guests during the figure (NaN: unknown). */
+  readonly coresStolen: number;
   /** Summed over workers: round trips per database (`rt.<db>`) and phase times (custos). */
   readonly counters: Readonly<Record<string, number>>;
   readonly load: string;
+}
+
+function stolenText(m: Measured): string {
+  return Number.isNaN(m.coresStolen) ? '-' : m.coresStolen.toFixed(2);
 }
 
 async function measure(
@@ -233,7 +243,7 @@ async function measure(
   let before: ServerStats | undefined;
   let sizeBefore = NaN;
   const jobs = Array.from({ length: config.workers }, (_, w) => job(w));
-  const { results, wallMs, pgCpuMs } = await runWorkers(
+  const { results, wallMs, pgCpuMs, stolenMs } = await runWorkers(
     jobs,
     async () => {
       await analyze();
@@ -271,6 +281,7 @@ async function measure(
     workerCpuUs: (workerCpu * 1000) / runs,
     pgCpuUs: (pgCpuMs * 1000) / runs,
     coresBusy: (workerCpu + pgCpuMs) / wallMs,
+    coresStolen: stolenMs / wallMs,
     counters,
     load: loadText(),
   };
@@ -283,7 +294,7 @@ async function measure(
       `${m.commits.toFixed(1)} server commits, ${m.walSyncs.toFixed(2)} WAL fsyncs, ` +
       `${fmtInt(m.walBytes)} WAL bytes, ${roundTripsText(m)} round trips; ` +
       `CPU ${fmtInt(m.workerCpuUs)} µs in workers + ${fmtInt(m.pgCpuUs)} µs in PostgreSQL; ` +
-      `${m.coresBusy.toFixed(2)} of ${os.cpus().length} cores busy; load ${m.load}`,
+      `${m.coresBusy.toFixed(2)} of ${os.cpus().length} cores busy, ${stolenText(m)} stolen by the hypervisor; load ${m.load}`,
   );
   if (m.firstError !== undefined) log(`  first error: ${m.firstError}`);
   return m;
@@ -686,7 +697,7 @@ function report(
   }
   const detail = all.map(
     (m) =>
-      `| ${m.config.kind} | ${m.config.workers} x ${m.config.inflight} | ${fmtInt(m.runs)} | ${(m.wallMs / 1000).toFixed(1)} | ${fmtInt(m.perSec)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${Number.isNaN(m.records) ? '-' : m.records.toFixed(2)} | ${m.commits.toFixed(1)} | ${m.walSyncs.toFixed(2)} | ${fmtInt(m.walBytes)} | ${escape(roundTripsText(m))} | ${fmtInt(m.workerCpuUs)} + ${fmtInt(m.pgCpuUs)} | ${m.coresBusy.toFixed(2)} | ${m.load} |`,
+      `| ${m.config.kind} | ${m.config.workers} x ${m.config.inflight} | ${fmtInt(m.runs)} | ${(m.wallMs / 1000).toFixed(1)} | ${fmtInt(m.perSec)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${Number.isNaN(m.records) ? '-' : m.records.toFixed(2)} | ${m.commits.toFixed(1)} | ${m.walSyncs.toFixed(2)} | ${fmtInt(m.walBytes)} | ${escape(roundTripsText(m))} | ${fmtInt(m.workerCpuUs)} + ${fmtInt(m.pgCpuUs)} | ${m.coresBusy.toFixed(2)} | ${stolenText(m)} | ${m.load} |`,
   );
   const phases = all
     .filter((m) => m.config.kind === 'custos')
@@ -724,8 +735,8 @@ function report(
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    '| system | workers x in flight | runs | s | runs/s | p50 / p99 ms | ledger records per run | server commits per run | WAL fsyncs per run | WAL bytes per run | statements (round trips) per run, by database | CPU µs per run: workers + PostgreSQL | cores busy | load (1/5/15) |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |',
+    '| system | workers x in flight | runs | s | runs/s | p50 / p99 ms | ledger records per run | server commits per run | WAL fsyncs per run | WAL bytes per run | statements (round trips) per run, by database | CPU µs per run: workers + PostgreSQL | cores busy | cores stolen | load (1/5/15) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
     ...detail,
     '',
     'Where a Custos run spends its wall time (sums over runs of each phase, divided by runs; with many ' +
