@@ -103,6 +103,7 @@ export class LedgerWriter {
         const running = this.runBatch(this.queue.splice(0, this.maxBatch));
         if (settle !== undefined) {
           deferred = settle;
+          settle = undefined;
           setImmediate(answer);
         }
         settle = await running;
