@@ -263,8 +263,7 @@ async function writeTogether(
     ),
     stepMoves.length === 0 ? new Set<string>() : updateStepRows(tx, stepMoves),
   ]);
-  failIfAnyFailed(updates, results[1], results);
-  const stepsMoved = results[3].status === 'fulfilled' ? results[3].value : new Set<string>();
+  const stepsMoved = stepsMovedOrFail(updates, results);
   const missing = stepMoves.find((m) => !stepsMoved.has(stepKey(m.runId, m.stepId)));
   if (missing !== undefined) throw stepMovedOn(missing.runId, missing.stepId);
   for (const p of planned) for (const record of p.records) await tx.append(record);
@@ -277,18 +276,24 @@ async function writeTogether(
 /**
  * The four statements' results, once all have settled: a run that did not move fails the write as
  * having moved on (whatever failed after it: its steps cannot move either), then the first
- * statement that failed fails it.
+ * statement that failed fails it; otherwise, the steps that moved.
  */
-function failIfAnyFailed(
+function stepsMovedOrFail(
   updates: readonly RunRowUpdate[],
-  moved: PromiseSettledResult<ReadonlySet<string>>,
-  results: readonly PromiseSettledResult<unknown>[],
-): void {
+  results: readonly [
+    PromiseSettledResult<unknown>,
+    PromiseSettledResult<ReadonlySet<string>>,
+    PromiseSettledResult<unknown>,
+    PromiseSettledResult<ReadonlySet<string>>,
+  ],
+): ReadonlySet<string> {
+  const [, moved, , stepsMoved] = results;
   if (moved.status === 'fulfilled') {
     const stayed = updates.find((u) => !moved.value.has(u.id));
     if (stayed !== undefined) throw movedOn(stayed.id);
   }
   for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return (stepsMoved as PromiseFulfilledResult<ReadonlySet<string>>).value;
 }
 
 /** In RUN_INSERT_COLUMNS order: the run as filed, in the state its changes leave it. */
